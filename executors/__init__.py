@@ -1,0 +1,1 @@
+"""Executors: pull invocations from JetStream, run them in the sandbox, answer."""

@@ -1,0 +1,221 @@
+"""Running one delivered invocation: checks, the sandbox, the answer, the ack."""
+
+import asyncio
+import contextlib
+import time
+
+import msgspec
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.kv import KeyValue
+
+from executors import metrics
+from executors.sandbox import RunOutcome, Sandbox
+from shared import names
+from shared.catalog import FunctionCatalog
+from shared.models import (
+    Function,
+    Invocation,
+    InvocationResult,
+    InvocationStatus,
+    invocation_decoder,
+)
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# Well inside the consumer's ack wait, so that a running invocation is never
+# redelivered while its executor is alive.
+_KEEPALIVE_S = 2.0
+_RETRY_DELAY_S = 0.05
+_result_encoder = msgspec.json.Encoder()
+
+
+class Runner:
+    """Turns one JetStream message into exactly one answer and one acknowledgement."""
+
+    def __init__(
+        self,
+        nc: Client,
+        catalog: FunctionCatalog,
+        results: KeyValue,
+        sandbox: Sandbox,
+        settings: Settings,
+    ) -> None:
+        self._nc = nc
+        self._catalog = catalog
+        self._results = results
+        self._sandbox = sandbox
+        self._settings = settings
+
+    async def handle(self, msg: Msg) -> None:
+        """Handle ``msg``; nothing the function does escapes as an exception."""
+        structlog.contextvars.clear_contextvars()
+        try:
+            invocation = invocation_decoder.decode(msg.data)
+        except msgspec.DecodeError:
+            log.error("invocation_malformed", subject=msg.subject)
+            await msg.term()
+            return
+
+        structlog.contextvars.bind_contextvars(
+            invocation_id=invocation.id,
+            function_id=invocation.function_id,
+            user=invocation.owner,
+        )
+        headers = msg.headers or {}
+        reply_to = headers.get(names.REPLY_TO_HEADER)
+        deadline = int(headers.get(names.DEADLINE_HEADER, "0")) / 1000
+        attempt = msg.metadata.num_delivered
+
+        outcome = await self._attempt(msg, invocation, deadline, attempt)
+        if outcome is None:
+            return
+
+        await self._answer(invocation, outcome, reply_to)
+        await msg.ack()
+        metrics.INVOCATIONS.labels(outcome.error or outcome.status).inc()
+        log.info(
+            "invocation_completed",
+            status=outcome.status,
+            error=outcome.error,
+            duration_ms=round(outcome.duration_ms, 3),
+            attempt=attempt,
+        )
+
+    async def _attempt(
+        self, msg: Msg, invocation: Invocation, deadline: float, attempt: int
+    ) -> InvocationResult | None:
+        """Run the invocation, or decide it must not run; None means no answer now."""
+        now = time.time()
+        if deadline and now >= deadline:
+            metrics.EXPIRED.inc()
+            log.info("invocation_expired", late_s=round(now - deadline, 3))
+            await msg.term()
+            await self._record(invocation, "timed_out", "expired", "El plazo venció")
+            return None
+
+        if attempt > self._settings.max_attempts:
+            return self._failure(
+                invocation,
+                "attempts_exhausted",
+                f"La invocación falló {self._settings.max_attempts} veces",
+                attempt,
+            )
+
+        function = await self._catalog.fetch(invocation.function_id)
+        if function is None or function.owner != invocation.owner:
+            return self._failure(
+                invocation, "function_not_found", "Función no encontrada", attempt
+            )
+
+        metrics.QUEUE_WAIT.observe(max(0.0, now - invocation.submitted_at))
+        await self._record(invocation, "running")
+        limit_s = function.timeout_ms / 1000
+        if deadline:
+            limit_s = min(limit_s, deadline - now)
+
+        outcome = await self._run_kept_alive(msg, invocation, function, limit_s)
+        if outcome.error == "worker_crashed" and attempt < self._settings.max_attempts:
+            metrics.REDELIVERED.inc()
+            log.warning("invocation_retried", attempt=attempt, reason=outcome.message)
+            await msg.nak(delay=_RETRY_DELAY_S)
+            return None
+
+        return self._result(invocation, outcome, attempt)
+
+    async def _run_kept_alive(
+        self, msg: Msg, invocation: Invocation, function: Function, limit_s: float
+    ) -> RunOutcome:
+        keepalive = asyncio.create_task(_keep_alive(msg))
+        metrics.BUSY_SLOTS.inc()
+        try:
+            with metrics.RUN_DURATION.time():
+                return await self._sandbox.run(
+                    function,
+                    bytes(invocation.input),
+                    timeout_s=limit_s,
+                    capture_logs=invocation.capture_logs,
+                )
+        finally:
+            metrics.BUSY_SLOTS.dec()
+            keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keepalive
+
+    def _result(
+        self, invocation: Invocation, outcome: RunOutcome, attempt: int
+    ) -> InvocationResult:
+        status: InvocationStatus
+        if outcome.ok:
+            status = "succeeded"
+        elif outcome.error == "timeout":
+            status = "timed_out"
+        else:
+            status = "failed"
+        return InvocationResult(
+            id=invocation.id,
+            status=status,
+            result=msgspec.Raw(outcome.result) if outcome.ok else msgspec.Raw(b"null"),
+            error=outcome.error,
+            message=outcome.message,
+            logs=outcome.logs,
+            duration_ms=outcome.duration_s * 1000,
+            attempts=attempt,
+            function_id=invocation.function_id,
+            owner=invocation.owner,
+            submitted_at=invocation.submitted_at,
+            finished_at=time.time(),
+        )
+
+    def _failure(
+        self, invocation: Invocation, error: str, message: str, attempt: int
+    ) -> InvocationResult:
+        return InvocationResult(
+            id=invocation.id,
+            status="failed",
+            error=error,
+            message=message,
+            attempts=attempt,
+            function_id=invocation.function_id,
+            owner=invocation.owner,
+            submitted_at=invocation.submitted_at,
+            finished_at=time.time(),
+        )
+
+    async def _answer(
+        self, invocation: Invocation, result: InvocationResult, reply_to: str | None
+    ) -> None:
+        payload = _result_encoder.encode(result)
+        if reply_to:
+            await self._nc.publish(reply_to, payload)
+        if invocation.mode == "async":
+            await self._results.put(invocation.id, payload)
+
+    async def _record(
+        self,
+        invocation: Invocation,
+        status: InvocationStatus,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Keep the status of asynchronous invocations; sync callers are answered."""
+        if invocation.mode != "async":
+            return
+        record = InvocationResult(
+            id=invocation.id,
+            status=status,
+            error=error,
+            message=message,
+            function_id=invocation.function_id,
+            owner=invocation.owner,
+            submitted_at=invocation.submitted_at,
+        )
+        await self._results.put(invocation.id, _result_encoder.encode(record))
+
+
+async def _keep_alive(msg: Msg) -> None:
+    while True:
+        await asyncio.sleep(_KEEPALIVE_S)
+        await msg.in_progress()

@@ -1,0 +1,73 @@
+"""The executor's composition root: sandbox first, then NATS, then pulling."""
+
+import asyncio
+import signal
+
+import structlog
+from prometheus_client import start_http_server
+
+from executors import metrics
+from executors.consumer import Consumer
+from executors.runner import Runner
+from executors.sandbox import Sandbox, SandboxLimits
+from shared import names
+from shared.catalog import FunctionCatalog
+from shared.connection import connect, ensure_resources
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    return SandboxLimits(
+        max_result_bytes=settings.max_result_bytes,
+        max_log_bytes=settings.max_log_bytes,
+        warm_workers=settings.warm_workers,
+        max_memory_mb=settings.max_memory_mb,
+    )
+
+
+async def run(settings: Settings) -> None:
+    """Serve invocations until SIGTERM or SIGINT, then drain and disconnect.
+
+    The sandbox starts before anything connects, so that its clean zygote
+    never holds a socket or a credential of the executor.
+    """
+    sandbox = Sandbox(sandbox_limits(settings))
+    await sandbox.start()
+    try:
+        await _serve(settings, sandbox)
+    finally:
+        await sandbox.close()
+
+
+async def _serve(settings: Settings, sandbox: Sandbox) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.http_host)
+    metrics.SLOTS.set(settings.slots)
+
+    nc = await connect(settings, name="executor")
+    try:
+        js = nc.jetstream()
+        await ensure_resources(js, settings)
+        catalog = FunctionCatalog(await js.key_value(names.FUNCTIONS_BUCKET))
+        await catalog.start()
+        results = await js.key_value(names.INVOCATIONS_BUCKET)
+        runner = Runner(nc, catalog, results, sandbox, settings)
+        consumer = Consumer(js, runner.handle, slots=settings.slots)
+        await consumer.start()
+        log.info(
+            "executor_started", slots=settings.slots, metrics_port=settings.metrics_port
+        )
+
+        await stop.wait()
+        log.info("executor_stopping")
+        await consumer.stop(grace_s=settings.max_timeout_ms / 1000)
+        await catalog.close()
+    finally:
+        await nc.drain()

@@ -1,0 +1,1 @@
+"""The HTTP gateway: users, functions and invocations over a Litestar app."""

@@ -1,0 +1,1 @@
+"""The local stack: nats-server, the gateway and executors as supervised processes."""

@@ -1,0 +1,63 @@
+"""Which processes make up the local stack, and the environment each one gets."""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from localstack import nats_server, secrets
+from localstack.supervisor import Child, child_env, scrubbed
+from shared.settings import Settings
+
+
+def nats_port(settings: Settings) -> int:
+    return urlsplit(settings.nats_servers[0]).port or 4222
+
+
+def children(settings: Settings, environ: Mapping[str, str]) -> list[Child]:
+    """nats-server, the gateway and ``settings.executors`` executors, in start order.
+
+    Only the gateway is given the JWT secret: executors never need it.
+    """
+    data_dir = Path(settings.data_dir).resolve()
+    secret = settings.jwt_secret or secrets.jwt_secret(data_dir)
+    base = scrubbed(environ, "FAAS_JWT_SECRET")
+    python = sys.executable
+
+    stack = [
+        Child(
+            "nats",
+            nats_server.command(
+                port=nats_port(settings),
+                monitor_port=settings.nats_monitor_port,
+                store_dir=data_dir / "nats",
+            ),
+            base,
+        ),
+        Child(
+            "gateway",
+            [python, "-m", "gateway_api"],
+            child_env(base, FAAS_JWT_SECRET=secret),
+        ),
+    ]
+    for index in range(1, settings.executors + 1):
+        port = settings.metrics_port + index if settings.metrics_port else 0
+        env = child_env(base, FAAS_METRICS_PORT=str(port))
+        stack.append(Child(f"executor-{index}", [python, "-m", "executors"], env))
+    return stack
+
+
+def addresses(settings: Settings) -> list[tuple[str, str]]:
+    """What listens where, for the banner."""
+    host = settings.http_host
+    found = [
+        ("gateway", f"http://{host}:{settings.http_port}"),
+        ("openapi", f"http://{host}:{settings.http_port}/schema"),
+        ("nats", f"nats://127.0.0.1:{nats_port(settings)}"),
+        ("nats monitoring", f"http://127.0.0.1:{settings.nats_monitor_port}"),
+    ]
+    for index in range(1, settings.executors + 1):
+        if settings.metrics_port:
+            port = settings.metrics_port + index
+            found.append((f"executor-{index} metrics", f"http://{host}:{port}/metrics"))
+    return found

@@ -1,0 +1,1 @@
+"""What the gateway and the executors share: settings, wire models and NATS set-up."""
