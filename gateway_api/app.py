@@ -103,4 +103,5 @@ def create_app(settings: Settings, gateway: Gateway) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="jetfaas", version="0.1.0"),
         debug=False,
+        logging_config=None,
     )

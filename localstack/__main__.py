@@ -14,8 +14,13 @@ from shared.settings import load_settings
 
 
 def main() -> int:
+    environ = dict(os.environ)
+    # A person at a terminal reads console lines; anything else gets JSON.
+    if "FAAS_LOG_FORMAT" not in environ and sys.stderr.isatty():
+        environ["FAAS_LOG_FORMAT"] = "console"
+
     try:
-        settings = load_settings()
+        settings = load_settings(environ)
     except JetfaasError as exc:
         sys.stderr.write(f"localstack: {exc}\n")
         return 2
@@ -25,7 +30,7 @@ def main() -> int:
     for name, address in addresses(settings):
         log.info("listening", part=name, address=address)
 
-    asyncio.run(Supervisor(children(settings, os.environ)).run())
+    asyncio.run(Supervisor(children(settings, environ)).run())
     return 0
 
 
