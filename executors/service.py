@@ -1,6 +1,7 @@
 """The executor's composition root: sandbox first, then NATS, then pulling."""
 
 import asyncio
+import contextlib
 import signal
 
 import structlog
@@ -9,13 +10,15 @@ from prometheus_client import start_http_server
 from executors import metrics
 from executors.consumer import Consumer
 from executors.runner import Runner
-from executors.sandbox import Sandbox, SandboxLimits
+from executors.sandbox import Sandbox, SandboxLimits, SandboxStats
 from shared import names
 from shared.catalog import FunctionCatalog
 from shared.connection import connect, ensure_resources
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+_SANDBOX_REPORT_S = 5.0
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
@@ -61,6 +64,7 @@ async def _serve(settings: Settings, sandbox: Sandbox) -> None:
         runner = Runner(nc, catalog, results, sandbox, settings)
         consumer = Consumer(js, runner.handle, slots=settings.slots)
         await consumer.start()
+        reporting = asyncio.create_task(_report_sandbox(sandbox))
         log.info(
             "executor_started", slots=settings.slots, metrics_port=settings.metrics_port
         )
@@ -68,6 +72,19 @@ async def _serve(settings: Settings, sandbox: Sandbox) -> None:
         await stop.wait()
         log.info("executor_stopping")
         await consumer.stop(grace_s=settings.max_timeout_ms / 1000)
+        reporting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporting
         await catalog.close()
     finally:
         await nc.drain()
+
+
+async def _report_sandbox(sandbox: Sandbox) -> None:
+    """Sample the pool from the event loop that owns it, not the metrics thread."""
+    previous: SandboxStats | None = None
+    while True:
+        stats = sandbox.stats()
+        metrics.report_sandbox(stats, previous)
+        previous = stats
+        await asyncio.sleep(_SANDBOX_REPORT_S)

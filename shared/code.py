@@ -5,7 +5,6 @@ the body of ``def handler(input):``, so ``return input + 1;`` runs unchanged.
 """
 
 import ast
-import textwrap
 from types import CodeType
 
 from shared.errors import CodeError
@@ -42,23 +41,7 @@ def check_code(code: str) -> None:
     compile_function(code)
 
 
-def to_module_source(code: str) -> tuple[str, int]:
-    """Return module source for ``code`` and how many lines were put before it."""
-    if _defines_handler(_parse_or_none(code)):
-        return code, 0
-    return "def handler(input):\n" + textwrap.indent(code, "    ") + "\n    pass\n", 1
-
-
-def _parse_or_none(code: str) -> ast.Module | None:
-    try:
-        return ast.parse(code)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _defines_handler(tree: ast.Module | None) -> bool:
-    if tree is None:
-        return False
+def _defines_handler(tree: ast.Module) -> bool:
     return any(
         isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and node.name == HANDLER

@@ -11,10 +11,11 @@ from executors.sandbox.errors import (
     FunctionFailedError,
     SandboxUnavailableError,
     WorkerCrashedError,
+    WorkerExitedError,
 )
 from executors.sandbox.launcher import Zygote
 from executors.sandbox.limits import SandboxLimits
-from executors.sandbox.process import Key, WorkerProcess
+from executors.sandbox.process import Key, WorkerProcess, describe_crash
 from executors.sandbox.protocol import Kind, Load, failure_decoder
 from shared.models import Function
 
@@ -96,6 +97,8 @@ class WorkerPool:
         try:
             await self._load(worker, function)
             loaded = True
+        except WorkerExitedError as exc:
+            raise WorkerCrashedError(await describe_crash(worker, exc)) from exc
         finally:
             if not loaded:
                 self.discard(worker, "load_failed")

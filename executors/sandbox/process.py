@@ -21,6 +21,7 @@ Key = tuple[int, int]
 """A function's (id, version)."""
 
 _READ_SIZE = 262_144
+_EXIT_STATUS_WAIT_S = 1.0
 _REPLIES = frozenset((Kind.LOADED, Kind.RESULT, Kind.FAILURE))
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -172,7 +173,7 @@ class WorkerProcess:
             return
         if length > self._reply_limit:
             limit = self._reply_limit
-            message = f"result frame of {length} bytes exceeds the {limit} byte limit"
+            message = f"result of {length} bytes exceeds max_result_bytes ({limit})"
             self._break(ResultTooLargeError(message))
             return
 
@@ -217,6 +218,18 @@ def _read_pss(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+async def describe_crash(worker: WorkerProcess, error: WorkerCrashedError) -> str:
+    """The exit status of a worker whose channel closed, else the error itself."""
+    if not isinstance(error, WorkerExitedError):
+        return error.message
+    try:
+        async with asyncio.timeout(_EXIT_STATUS_WAIT_S):
+            status = await asyncio.shield(worker.exit_status)
+    except TimeoutError:
+        return error.message
+    return describe_exit(status)
 
 
 def describe_exit(status: int) -> str:

@@ -16,19 +16,17 @@ from executors.sandbox.errors import (
     SandboxError,
     SandboxUnavailableError,
     WorkerCrashedError,
-    WorkerExitedError,
 )
 from executors.sandbox.launcher import Zygote
 from executors.sandbox.limits import SandboxLimits
 from executors.sandbox.outcome import ErrorCode, RunOutcome, SandboxStats
 from executors.sandbox.pool import WorkerPool
-from executors.sandbox.process import WorkerProcess, describe_exit
+from executors.sandbox.process import WorkerProcess, describe_crash
 from executors.sandbox.protocol import Kind, failure_decoder
 from shared.models import Function
 
 log = structlog.get_logger(__name__)
 
-_EXIT_STATUS_WAIT_S = 1.0
 # Shared libraries an extension module may load, and the time zone database.
 _SYSTEM_READ_PATHS = (
     "/lib",
@@ -134,7 +132,10 @@ class Sandbox:
                 "timeout", f"function exceeded its {timeout_s:g} s timeout"
             )
         except WorkerCrashedError as exc:
-            outcome = _failed("worker_crashed", await _crash_message(call.worker, exc))
+            message = exc.message
+            if call.worker is not None:
+                message = await describe_crash(call.worker, exc)
+            outcome = _failed("worker_crashed", message)
         except SandboxError as exc:
             outcome = _failed(exc.code, exc.message)
         finally:
@@ -217,17 +218,6 @@ class _Call:
 
 def _failed(code: ErrorCode, message: str) -> RunOutcome:
     return RunOutcome(ok=False, error=code, message=message)
-
-
-async def _crash_message(worker: WorkerProcess | None, error: SandboxError) -> str:
-    if worker is None or not isinstance(error, WorkerExitedError):
-        return error.message
-    try:
-        async with asyncio.timeout(_EXIT_STATUS_WAIT_S):
-            status = await asyncio.shield(worker.exit_status)
-    except TimeoutError:
-        return error.message
-    return describe_exit(status)
 
 
 def _interpreter_paths() -> list[str]:

@@ -26,7 +26,7 @@ from executors.sandbox.protocol import (
     receive_frame,
     send_frame,
 )
-from shared.code import FILENAME, check_code, to_module_source
+from shared.code import compile_function
 from shared.errors import CodeError
 
 CHANNEL_FD = 3
@@ -82,7 +82,7 @@ def _run(setup: Setup, channel_fd: int, log_fd: int) -> int:
     if handler is None:
         return 0
     send_frame(channel, Kind.LOADED, b"")
-    _serve_calls(channel, handler, load.max_result_bytes)
+    _serve_calls(channel, handler, load)
     return 0
 
 
@@ -108,8 +108,12 @@ def _isolate(setup: Setup, channel_fd: int, log_fd: int) -> socket.socket:
     os.umask(0o077)
     os.environ.clear()
     sys.argv = ["function"]
+    # /proc/self of a non-dumpable process belongs to root: only briefly
+    # dumpable, an unprivileged worker may open it to volunteer for the OOM killer.
+    kernel.set_dumpable(True)
     with open("/proc/self/oom_score_adj", "w") as adj:
         adj.write("1000")
+    kernel.set_dumpable(False)
     return socket.socket(fileno=CHANNEL_FD)
 
 
@@ -187,11 +191,11 @@ def _set_limits(load: Load) -> None:
 
 def _load_function(channel: socket.socket, code: str) -> Handler | None:
     """Compile and run the module; None once a failure has been reported."""
-    source, _ = to_module_source(code)
     try:
-        compiled = compile(source, FILENAME, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
-        _fail(channel, "function_error", _describe_syntax_error(code, exc))
+        compiled = compile_function(code)
+    except CodeError as exc:
+        syntax = type(exc.__cause__).__name__ if exc.__cause__ else "SyntaxError"
+        _fail(channel, "function_error", f"{syntax}: {exc.message}")
         return None
 
     namespace: dict[str, Any] = {"__name__": "function", "__builtins__": builtins}
@@ -208,26 +212,19 @@ def _load_function(channel: socket.socket, code: str) -> Handler | None:
     return handler  # type: ignore[no-any-return]
 
 
-def _describe_syntax_error(code: str, exc: Exception) -> str:
-    try:
-        check_code(code)
-    except CodeError as numbered:
-        return f"{type(exc).__name__}: {numbered.message}"
-    return _describe(exc)
-
-
-def _serve_calls(channel: socket.socket, handler: Handler, max_result: int) -> None:
+def _serve_calls(channel: socket.socket, handler: Handler, load: Load) -> None:
     while (received := receive_frame(channel)) is not None:
         kind, body = received
         if kind != Kind.CALL:
             return
-        reply_kind, reply = _call(handler, body, max_result)
+        reply_kind, reply = _call(handler, body, load)
         _flush_output()
         send_frame(channel, reply_kind, reply)
 
 
-def _call(handler: Handler, body: bytes, max_result: int) -> tuple[Kind, bytes]:
+def _call(handler: Handler, body: bytes, load: Load) -> tuple[Kind, bytes]:
     """Run one call; this is where everything the user's code raises is caught."""
+    max_result = load.max_result_bytes
     try:
         value = msgspec.json.decode(body)
     except msgspec.DecodeError:
@@ -235,6 +232,10 @@ def _call(handler: Handler, body: bytes, max_result: int) -> tuple[Kind, bytes]:
 
     try:
         result = handler(value)
+    except MemoryError:
+        limit = load.memory_bytes // 1_048_576
+        message = f"MemoryError: over the function's memory limit ({limit} MiB)"
+        return _failure("function_error", message)
     except BaseException as exc:
         return _failure("function_error", _describe(exc))
 

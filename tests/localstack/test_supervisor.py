@@ -29,8 +29,7 @@ def test_a_child_that_dies_is_reported_and_started_again(tmp_path: Path) -> None
     asyncio.run(scenario())
 
     assert dying.restarts >= 1
-    assert dying.process is not None
-    assert dying.process.returncode == 3
+    assert len(marker.read_text().splitlines()) >= 2
 
 
 def test_stopping_terminates_every_child_in_reverse_order(tmp_path: Path) -> None:
