@@ -117,7 +117,8 @@ class Runner:
             limit_s = min(limit_s, deadline - now)
 
         outcome = await self._run_kept_alive(msg, invocation, function, limit_s)
-        if outcome.error == "worker_crashed" and attempt < self._settings.max_attempts:
+        retryable = outcome.error in ("worker_crashed", "sandbox_unavailable")
+        if retryable and attempt < self._settings.max_attempts:
             metrics.REDELIVERED.inc()
             log.warning("invocation_retried", attempt=attempt, reason=outcome.message)
             await msg.nak(delay=_RETRY_DELAY_S)

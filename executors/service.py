@@ -10,7 +10,12 @@ from prometheus_client import start_http_server
 from executors import metrics
 from executors.consumer import Consumer
 from executors.runner import Runner
-from executors.sandbox import Sandbox, SandboxLimits, SandboxStats
+from executors.sandbox import (
+    Sandbox,
+    SandboxLimits,
+    SandboxStats,
+    SandboxUnavailableError,
+)
 from shared import names
 from shared.catalog import FunctionCatalog
 from shared.connection import connect, ensure_resources
@@ -69,8 +74,8 @@ async def _serve(settings: Settings, sandbox: Sandbox) -> None:
             "executor_started", slots=settings.slots, metrics_port=settings.metrics_port
         )
 
-        await stop.wait()
-        log.info("executor_stopping")
+        lost = await _wait_for_stop_or_loss(stop, sandbox)
+        log.info("executor_stopping", sandbox_lost=lost)
         await consumer.stop(grace_s=settings.max_timeout_ms / 1000)
         reporting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -78,6 +83,26 @@ async def _serve(settings: Settings, sandbox: Sandbox) -> None:
         await catalog.close()
     finally:
         await nc.drain()
+
+    if lost:
+        raise SandboxUnavailableError("the sandbox's zygote died")
+
+
+async def _wait_for_stop_or_loss(stop: asyncio.Event, sandbox: Sandbox) -> bool:
+    """Wait for a stop signal or the loss of the sandbox; True for the latter.
+
+    A zygote cannot be restarted from a process that already holds secrets, so
+    the executor stops and leaves the restart to its supervisor.
+    """
+    stopping = asyncio.create_task(stop.wait())
+    losing = asyncio.create_task(sandbox.wait_lost())
+    done, pending = await asyncio.wait(
+        {stopping, losing}, return_when=asyncio.FIRST_COMPLETED
+    )
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return losing in done
 
 
 async def _report_sandbox(sandbox: Sandbox) -> None:

@@ -22,7 +22,7 @@ def main() -> int:
     try:
         uvloop.run(run(settings))
     except JetfaasError as exc:
-        structlog.get_logger(__name__).error("gateway_start_failed", error=str(exc))
+        structlog.get_logger(__name__).error("gateway_failed", error=str(exc))
         return 1
     return 0
 

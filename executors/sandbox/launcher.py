@@ -63,6 +63,8 @@ class Zygote:
         self._pending: dict[int, asyncio.Future[tuple[int, int]]] = {}
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._hello: asyncio.Future[Hello] | None = None
+        self.gone = asyncio.Event()
+        """Set when the zygote exits while the sandbox is open."""
 
     @property
     def pid(self) -> int | None:
@@ -195,6 +197,7 @@ class Zygote:
 
     def _on_zygote_gone(self) -> None:
         log.error("sandbox_zygote_exited", pid=self.pid)
+        self.gone.set()
         assert self._control is not None
         asyncio.get_running_loop().remove_reader(self._control.fileno())
         self._control.close()

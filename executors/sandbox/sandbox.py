@@ -144,6 +144,10 @@ class Sandbox:
         duration = time.perf_counter() - started
         return msgspec.structs.replace(outcome, logs=logs, duration_s=duration)
 
+    async def wait_lost(self) -> None:
+        """Return once the zygote has died: no worker can be had any more."""
+        await self._zygote.gone.wait()
+
     def stats(self) -> SandboxStats:
         pool = self._pool
         if pool is None:

@@ -100,7 +100,9 @@ class _Zygote:
                         return
                 else:
                     _drain(wakeup_read)
-                    self._reap()
+                    if not self._reap():
+                        self._stop()
+                        return
 
     def _serve_request(self) -> bool:
         try:
@@ -138,14 +140,19 @@ class _Zygote:
         finally:
             os.close(pidfd)
 
-    def _reap(self) -> None:
+    def _reap(self) -> bool:
+        """Collect exited workers; False once the executor is gone."""
         while self._children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
-                return
+                return True
             self._children.discard(pid)
             self._remove_scratch(pid)
-            _send(self._control, Exited(pid, status))
+            try:
+                _send(self._control, Exited(pid, status))
+            except OSError:
+                return False
+        return True
 
     def _remove_scratch(self, pid: int) -> None:
         # rmtree does not follow symlinks the user's code may have left behind.

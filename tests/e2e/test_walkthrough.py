@@ -50,6 +50,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         launcher.send_signal(signal.SIGINT)
         code = launcher.wait(30)
         assert code == 0, log_path.read_text()[-3000:]
+        assert "Traceback" not in log_path.read_text(), "a part did not stop cleanly"
         assert not port_open(ports["http"]), "the gateway outlived the launcher"
         assert not port_open(ports["nats"]), "nats-server outlived the launcher"
 

@@ -1,6 +1,8 @@
 """The executor's handling of deliveries: deadlines, retries, and what is not run."""
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -67,5 +69,29 @@ def test_a_function_that_kills_its_worker_is_retried_a_bounded_number_of_times(
         output = stack.executors[0].output()
         assert len(_events(output, "invocation_retried")) == 2
         assert execute(api, account, healthy, 5).json() == {"result": 15}
+    finally:
+        stack.stop()
+
+
+def test_an_executor_whose_zygote_dies_exits_for_its_supervisor_to_restart(
+    tmp_path: Path,
+) -> None:
+    stack = Stack(tmp_path, executors=2)
+    stack.start()
+    try:
+        api = httpx.Client(base_url=stack.base_url, timeout=30)
+        account = register(api)
+        function_id = create_function(api, account, "return input")
+        victim = stack.executors[0]
+        zygote_pid = _events(victim.output(), "sandbox_started")[0]["zygote_pid"]
+        assert isinstance(zygote_pid, int)
+
+        os.kill(zygote_pid, signal.SIGKILL)
+
+        assert victim.popen is not None
+        assert victim.popen.wait(30) == 1
+        assert _events(victim.output(), "sandbox_zygote_exited")
+        for n in range(6):
+            assert execute(api, account, function_id, n).json() == {"result": n}
     finally:
         stack.stop()
