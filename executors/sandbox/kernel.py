@@ -11,6 +11,13 @@ PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
+_CLONE_NEWNS = 0x00020000
+_MS_REC = 0x4000
+_MS_PRIVATE = 1 << 18
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MNT_DETACH = 2
+
 _CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -61,3 +68,24 @@ def drop_capabilities() -> None:
     header = _CapHeader(_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     check(int(_libc.capset(ctypes.byref(header), ctypes.byref(data))))
+
+
+def private_mounts() -> None:
+    """Move the caller into a mount namespace of its own whose mounts stay private.
+
+    Mounts made afterwards vanish with the last process of the namespace, so a
+    crash leaves none behind on the host.
+    """
+    check(int(_libc.unshare(_CLONE_NEWNS)))
+    check(int(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None)))
+
+
+def mount_tmpfs(path: str, *, size_bytes: int) -> None:
+    """Mount a tmpfs of at most ``size_bytes`` on ``path``, owner-only."""
+    options = f"size={size_bytes},mode=0700".encode()
+    flags = _MS_NOSUID | _MS_NODEV
+    check(int(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, options)))
+
+
+def unmount(path: str) -> None:
+    check(int(_libc.umount2(path.encode(), _MNT_DETACH)))

@@ -71,7 +71,12 @@ class Zygote:
         return None if self._process is None else self._process.pid
 
     async def start(
-        self, *, scratch_root: str, read_paths: list[str], preload: list[str]
+        self,
+        *,
+        scratch_root: str,
+        read_paths: list[str],
+        preload: list[str],
+        scratch_bytes: int = 0,
     ) -> Hello:
         """Start ``python -I`` with only its control socket and a minimal env.
 
@@ -86,6 +91,7 @@ class Zygote:
             preload=preload,
             scratch_root=scratch_root,
             read_paths=read_paths,
+            scratch_bytes=scratch_bytes,
         )
         loop = asyncio.get_running_loop()
         self._control = ours

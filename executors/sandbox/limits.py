@@ -72,6 +72,10 @@ class SandboxLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_file_bytes: int = 16 * MIB
     """RLIMIT_FSIZE: the largest file a worker may write in its scratch dir."""
 
+    scratch_bytes: int = 32 * MIB
+    """Size of the tmpfs on each worker's scratch dir, where mounts are allowed:
+    it bounds what all of a worker's files together may hold."""
+
     max_open_files: int = 64
     """RLIMIT_NOFILE of a worker."""
 

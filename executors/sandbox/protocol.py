@@ -63,6 +63,7 @@ class ZygoteConfig(msgspec.Struct, frozen=True, kw_only=True):
     preload: list[str]
     scratch_root: str
     read_paths: list[str]
+    scratch_bytes: int = 0
 
 
 class Spawn(msgspec.Struct, frozen=True, tag="spawn"):
@@ -97,6 +98,7 @@ class Hello(msgspec.Struct, frozen=True, tag="hello"):
     landlock_abi: int
     seccomp_error: str | None
     missing_modules: list[str]
+    scratch_quota_error: str | None = None
 
 
 ToZygote = Spawn

@@ -65,6 +65,12 @@ class Sandbox:
         return hello is not None and hello.seccomp_error is None
 
     @property
+    def scratch_tmpfs(self) -> bool:
+        """Whether each scratch dir is a tmpfs of ``limits.scratch_bytes``."""
+        hello = self._zygote.hello
+        return hello is not None and hello.scratch_quota_error is None
+
+    @property
     def zygote_pid(self) -> int | None:
         return self._zygote.pid
 
@@ -86,8 +92,15 @@ class Sandbox:
             scratch_root=self._scratch_root,
             read_paths=_interpreter_paths(),
             preload=list(self.limits.preload),
+            scratch_bytes=self.limits.scratch_bytes,
         )
         _warn_about_missing_layers(hello.landlock_abi, hello.seccomp_error)
+        if hello.scratch_quota_error is not None:
+            log.warning(
+                "sandbox_layer_unavailable",
+                layer="scratch_tmpfs",
+                reason=hello.scratch_quota_error,
+            )
         if hello.missing_modules:
             log.warning("sandbox_preload_missing", modules=hello.missing_modules)
 
@@ -98,6 +111,7 @@ class Sandbox:
             zygote_pid=hello.pid,
             landlock_abi=hello.landlock_abi,
             seccomp=hello.seccomp_error is None,
+            scratch_tmpfs=hello.scratch_quota_error is None,
             scratch_root=self._scratch_root,
         )
 

@@ -48,6 +48,8 @@ class Setup(msgspec.Struct, frozen=True, kw_only=True):
     read_paths: list[str]
     landlock_abi: int
     seccomp: bool
+    scratch_bytes: int = 0
+    """Size of the tmpfs mounted on each scratch dir; 0 when mounts are unavailable."""
 
 
 def serve(setup: Setup, channel_fd: int, log_fd: int) -> NoReturn:
@@ -134,6 +136,10 @@ def _prepare(setup: Setup) -> _Spare:
     """The costly parts of hardening, done ahead while still privileged."""
     scratch = os.path.join(setup.scratch_root, f"w{os.getpid()}")
     os.mkdir(scratch, 0o700)
+    if setup.scratch_bytes:
+        # Before Landlock opens the dir: its rule must name the tmpfs, not
+        # the directory underneath.
+        kernel.mount_tmpfs(scratch, size_bytes=setup.scratch_bytes)
     ruleset = None
     if setup.landlock_abi:
         ruleset = landlock.prepare(

@@ -5,6 +5,7 @@ imports what workers share, then forks one worker per ``Spawn`` request and
 reports each worker's pid (with a pidfd) and, once reaped, its exit status.
 """
 
+import contextlib
 import gc
 import importlib
 import os
@@ -41,12 +42,14 @@ def main(config_json: str) -> NoReturn:
     kernel.set_dumpable(False)
 
     missing = _preload(config.preload)
+    quota_error = _isolate_mounts() if config.scratch_bytes else "disabled"
     setup = worker.Setup(
         zygote_pid=os.getpid(),
         scratch_root=config.scratch_root,
         read_paths=config.read_paths,
         landlock_abi=landlock.abi_version(),
         seccomp=seccomp.available(),
+        scratch_bytes=0 if quota_error else config.scratch_bytes,
     )
     control = socket.socket(fileno=config.control_fd)
     hello = Hello(
@@ -54,10 +57,24 @@ def main(config_json: str) -> NoReturn:
         landlock_abi=setup.landlock_abi,
         seccomp_error=seccomp.UNAVAILABLE_REASON,
         missing_modules=missing,
+        scratch_quota_error=quota_error,
     )
     _send(control, hello)
     _Zygote(control, setup).run()
     sys.exit(0)
+
+
+def _isolate_mounts() -> str | None:
+    """Enter a private mount namespace for per-worker tmpfs scratch dirs.
+
+    Returns why it is impossible (no CAP_SYS_ADMIN, as in Docker's default
+    profile), or None.
+    """
+    try:
+        kernel.private_mounts()
+    except OSError as exc:
+        return f"mount namespace: {exc.strerror}"
+    return None
 
 
 def _preload(names: list[str]) -> list[str]:
@@ -157,6 +174,9 @@ class _Zygote:
     def _remove_scratch(self, pid: int) -> None:
         # rmtree does not follow symlinks the user's code may have left behind.
         path = os.path.join(self._setup.scratch_root, f"w{pid}")
+        if self._setup.scratch_bytes:
+            with contextlib.suppress(OSError):
+                kernel.unmount(path)
         shutil.rmtree(path, ignore_errors=True)
 
     def _stop(self) -> None:

@@ -309,6 +309,30 @@ def test_shared_anonymous_memory_is_denied(caller: SandboxCaller) -> None:
     caller.assert_served()
 
 
+def test_many_files_together_stop_at_the_scratch_quota(caller: SandboxCaller) -> None:
+    """Each file stays under the size limit; together they fill only the tmpfs."""
+    if not caller.sandbox.scratch_tmpfs:
+        pytest.skip("mounts are not permitted here: the scratch quota is not tested")
+    quota = caller.sandbox.limits.scratch_bytes
+    code = (
+        "n = 0\n"
+        "while True:\n"
+        "    with open(f'part{n}', 'wb') as f:\n"
+        "        f.write(b'x' * 4_194_304)\n"
+        "    n += 1"
+    )
+
+    outcome = caller.call(code)
+
+    assert_function_error(outcome, "OSError: [Errno 28] No space left on device")
+    listing = caller.call(
+        "import os\nreturn sum(os.path.getsize(n) for n in os.listdir())"
+    )
+    assert listing.ok and int(listing.result) == 0
+    assert quota <= 64 * 1_048_576
+    caller.assert_served()
+
+
 def test_fd_exhaustion_stops_at_the_open_files_limit(caller: SandboxCaller) -> None:
     code = "import os\nfds = []\nwhile True:\n    fds.append(os.dup(0))"
 
