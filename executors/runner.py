@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import time
+from typing import Any
 
 import msgspec
 import structlog
@@ -148,40 +149,36 @@ class Runner:
     def _result(
         self, invocation: Invocation, outcome: RunOutcome, attempt: int
     ) -> InvocationResult:
-        status: InvocationStatus
         if outcome.ok:
-            status = "succeeded"
-        elif outcome.error == "timeout":
-            status = "timed_out"
-        else:
-            status = "failed"
-        return InvocationResult(
-            id=invocation.id,
-            status=status,
-            result=msgspec.Raw(outcome.result) if outcome.ok else msgspec.Raw(b"null"),
+            return _record_of(
+                invocation,
+                "succeeded",
+                result=msgspec.Raw(outcome.result),
+                logs=outcome.logs,
+                duration_ms=outcome.duration_s * 1000,
+                attempts=attempt,
+                finished_at=time.time(),
+            )
+        return _record_of(
+            invocation,
+            "timed_out" if outcome.error == "timeout" else "failed",
             error=outcome.error,
             message=outcome.message,
             logs=outcome.logs,
             duration_ms=outcome.duration_s * 1000,
             attempts=attempt,
-            function_id=invocation.function_id,
-            owner=invocation.owner,
-            submitted_at=invocation.submitted_at,
             finished_at=time.time(),
         )
 
     def _failure(
         self, invocation: Invocation, error: str, message: str, attempt: int
     ) -> InvocationResult:
-        return InvocationResult(
-            id=invocation.id,
-            status="failed",
+        return _record_of(
+            invocation,
+            "failed",
             error=error,
             message=message,
             attempts=attempt,
-            function_id=invocation.function_id,
-            owner=invocation.owner,
-            submitted_at=invocation.submitted_at,
             finished_at=time.time(),
         )
 
@@ -204,16 +201,22 @@ class Runner:
         """Keep the status of asynchronous invocations; sync callers are answered."""
         if invocation.mode != "async":
             return
-        record = InvocationResult(
-            id=invocation.id,
-            status=status,
-            error=error,
-            message=message,
-            function_id=invocation.function_id,
-            owner=invocation.owner,
-            submitted_at=invocation.submitted_at,
-        )
+        record = _record_of(invocation, status, error=error, message=message)
         await self._results.put(invocation.id, _result_encoder.encode(record))
+
+
+def _record_of(
+    invocation: Invocation, status: InvocationStatus, **fields: Any
+) -> InvocationResult:
+    """A result of ``invocation`` carrying its identity, and ``fields``."""
+    return InvocationResult(
+        id=invocation.id,
+        status=status,
+        function_id=invocation.function_id,
+        owner=invocation.owner,
+        submitted_at=invocation.submitted_at,
+        **fields,
+    )
 
 
 async def _keep_alive(msg: Msg) -> None:

@@ -2,30 +2,8 @@
 
 import sys
 
-import structlog
-import uvloop
-
 from gateway_api.server import run
-from shared.errors import JetfaasError
-from shared.logs import configure_logging
-from shared.settings import load_settings
-
-
-def main() -> int:
-    try:
-        settings = load_settings()
-    except JetfaasError as exc:
-        sys.stderr.write(f"gateway: {exc}\n")
-        return 2
-
-    configure_logging(settings, service="gateway")
-    try:
-        uvloop.run(run(settings))
-    except JetfaasError as exc:
-        structlog.get_logger(__name__).error("gateway_failed", error=str(exc))
-        return 1
-    return 0
-
+from shared.entrypoint import serve
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve("gateway", run))

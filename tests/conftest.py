@@ -1,7 +1,6 @@
 """Fixtures that start the real platform: nats-server, the gateway and executors."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,23 +12,8 @@ from tests.harness import Stack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One platform shared by the tests that do not need a fresh one."""
-    running = Stack(tmp_path_factory.mktemp("stack"), executors=2)
-    try:
-        running.start()
+    with Stack(tmp_path_factory.mktemp("stack"), executors=2) as running:
         yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def fresh_stack(tmp_path: Path) -> Iterator[Stack]:
-    """A platform of its own, for tests that kill or restart its parts."""
-    running = Stack(tmp_path, executors=1)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +35,8 @@ def other_account(api: httpx.Client) -> Account:
 @pytest.fixture(scope="session")
 def bare_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """nats-server and a gateway with no executor: for tests of the HTTP surface."""
-    running = Stack(tmp_path_factory.mktemp("bare"), executors=0)
-    try:
-        running.start()
+    with Stack(tmp_path_factory.mktemp("bare"), executors=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -204,6 +204,16 @@ class Stack:
 
         wait_for(ready, timeout_s=timeout_s, what=executor.name)
 
+    def __enter__(self) -> "Stack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         for executor in self.executors:
             executor.stop()

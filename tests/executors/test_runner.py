@@ -23,9 +23,7 @@ def _events(output: str, name: str) -> list[dict[str, object]]:
 
 def test_work_whose_caller_gave_up_is_dropped_unrun(tmp_path: Path) -> None:
     """With no executor, the call ends in 504; a later executor must not run it."""
-    stack = Stack(tmp_path, executors=1, env={"FAAS_DISPATCH_WAIT_MS": "300"})
-    stack.start()
-    try:
+    with Stack(tmp_path, executors=1, env={"FAAS_DISPATCH_WAIT_MS": "300"}) as stack:
         api = httpx.Client(base_url=stack.base_url, timeout=30)
         account = register(api)
         function_id = create_function(api, account, "return input", timeout_ms=200)
@@ -47,16 +45,12 @@ def test_work_whose_caller_gave_up_is_dropped_unrun(tmp_path: Path) -> None:
 
         assert _events(late.output(), "invocation_completed") == []
         assert execute(api, account, function_id, 3).json() == {"result": 3}
-    finally:
-        stack.stop()
 
 
 def test_a_function_that_kills_its_worker_is_retried_a_bounded_number_of_times(
     tmp_path: Path,
 ) -> None:
-    stack = Stack(tmp_path, executors=1, env={"FAAS_MAX_ATTEMPTS": "3"})
-    stack.start()
-    try:
+    with Stack(tmp_path, executors=1, env={"FAAS_MAX_ATTEMPTS": "3"}) as stack:
         api = httpx.Client(base_url=stack.base_url, timeout=30)
         account = register(api)
         crashing = create_function(api, account, "import os\nos._exit(7)")
@@ -69,16 +63,12 @@ def test_a_function_that_kills_its_worker_is_retried_a_bounded_number_of_times(
         output = stack.executors[0].output()
         assert len(_events(output, "invocation_retried")) == 2
         assert execute(api, account, healthy, 5).json() == {"result": 15}
-    finally:
-        stack.stop()
 
 
 def test_an_executor_whose_zygote_dies_exits_for_its_supervisor_to_restart(
     tmp_path: Path,
 ) -> None:
-    stack = Stack(tmp_path, executors=2)
-    stack.start()
-    try:
+    with Stack(tmp_path, executors=2) as stack:
         api = httpx.Client(base_url=stack.base_url, timeout=30)
         account = register(api)
         function_id = create_function(api, account, "return input")
@@ -93,5 +83,3 @@ def test_an_executor_whose_zygote_dies_exits_for_its_supervisor_to_restart(
         assert _events(victim.output(), "sandbox_zygote_exited")
         for n in range(6):
             assert execute(api, account, function_id, n).json() == {"result": n}
-    finally:
-        stack.stop()
