@@ -118,7 +118,7 @@ async def ensure_resources(js: JetStreamContext, settings: Settings) -> None:
         for stream in stream_configs(settings):
             await _ensure_stream(js, stream)
         for bucket in bucket_configs(settings):
-            await js.create_key_value(config=bucket)
+            await _ensure_bucket(js, bucket)
         await js.add_consumer(
             names.INVOCATIONS_STREAM, config=consumer_config(settings)
         )
@@ -134,3 +134,26 @@ async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None
             raise
         log.info("nats_stream_updated", stream=config.name)
         await js.update_stream(config)
+
+
+async def _ensure_bucket(js: JetStreamContext, config: api.KeyValueConfig) -> None:
+    try:
+        await js.create_key_value(config=config)
+    except BadRequestError as exc:
+        if exc.err_code != _STREAM_CONFIG_CHANGED:
+            raise
+        # The bucket exists with other limits (a changed TTL or history):
+        # change them on its stream, keeping everything the bucket holds.
+        stream = f"KV_{config.bucket}"
+        current = await js.stream_info(stream)
+        assert current.config is not None
+        window = current.config.duplicate_window
+        if config.ttl:
+            window = min(window, config.ttl)
+        wanted = current.config.evolve(
+            max_age=config.ttl,
+            max_msgs_per_subject=config.history,
+            duplicate_window=window,
+        )
+        log.info("nats_bucket_updated", bucket=config.bucket)
+        await js.update_stream(wanted)
