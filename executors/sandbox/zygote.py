@@ -42,7 +42,9 @@ def main(config_json: str) -> NoReturn:
     kernel.set_dumpable(False)
 
     missing = _preload(config.preload)
-    quota_error = _isolate_mounts() if config.scratch_bytes else "disabled"
+    quota_error: str | None = "disabled"
+    if config.scratch_bytes:
+        quota_error = _isolate_mounts(config.scratch_root)
     setup = worker.Setup(
         zygote_pid=os.getpid(),
         scratch_root=config.scratch_root,
@@ -64,16 +66,28 @@ def main(config_json: str) -> NoReturn:
     sys.exit(0)
 
 
-def _isolate_mounts() -> str | None:
-    """Enter a private mount namespace for per-worker tmpfs scratch dirs.
+def _isolate_mounts(scratch_root: str) -> str | None:
+    """Enter a private mount namespace and check that a tmpfs can be mounted.
 
-    Returns why it is impossible (no CAP_SYS_ADMIN, as in Docker's default
-    profile), or None.
+    Returns why per-worker tmpfs scratch dirs are impossible (no CAP_SYS_ADMIN,
+    as in Docker's default profile), or None.
     """
     try:
         kernel.private_mounts()
     except OSError as exc:
         return f"mount namespace: {exc.strerror}"
+
+    # Workers mount their own later; a failure then would cost every call.
+    probe = os.path.join(scratch_root, "mount-probe")
+    try:
+        os.mkdir(probe, 0o700)
+        kernel.mount_tmpfs(probe, size_bytes=4096)
+        kernel.unmount(probe)
+    except OSError as exc:
+        return f"tmpfs: {exc.strerror}"
+    finally:
+        with contextlib.suppress(OSError):
+            os.rmdir(probe)
     return None
 
 
