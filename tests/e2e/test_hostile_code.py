@@ -136,3 +136,86 @@ def test_endless_printing_is_bounded_in_the_returned_logs(
     if response.status_code == 200:
         assert response.json()["result"] == "done"
         assert len(response.json()["logs"].encode()) <= 65_536 + 200
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nreturn open(f'/proc/{os.getppid()}/mem', 'rb').read(16).hex()",
+        "import os\nreturn os.readlink(f'/proc/{os.getppid()}/fd/0')",
+        "import resource\n"
+        "big = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)\n"
+        "resource.setrlimit(resource.RLIMIT_DATA, big)",
+        "import os\nfds = []\nwhile True:\n    fds.append(os.dup(0))",
+    ],
+    ids=["parent_memory", "parent_fds", "raise_limit", "fd_exhaustion"],
+)
+def test_reaching_beyond_the_worker_fails_as_a_function_error(
+    api: httpx.Client, account: Account, code: str
+) -> None:
+    _denied(api, account, code)
+
+
+def test_filling_the_disk_with_many_files_stops_at_the_scratch_quota(
+    stack: Stack, api: httpx.Client, account: Account
+) -> None:
+    if '"scratch_tmpfs": true' not in stack.executors[0].output():
+        pytest.skip("mounts are not permitted here: the scratch quota is not in force")
+    code = (
+        "n = 0\n"
+        "while True:\n"
+        "    open(f'part{n}', 'wb').write(b'x' * 4_194_304)\n"
+        "    n += 1"
+    )
+
+    body = _denied(api, account, code)
+
+    assert "No space left on device" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        ("libc.ptrace(16, os.getppid(), 0, 0)", "ptrace"),
+        ("libc.unshare(0x10000000 | 0x40000000)", "unshare"),
+        ("libc.syscall(425, 8, None)", "io_uring_setup"),
+    ],
+)
+def test_kernel_calls_through_ctypes_are_denied(
+    api: httpx.Client, account: Account, call: str, name: str
+) -> None:
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"if {call} == -1:\n"
+        f"    raise PermissionError(ctypes.get_errno(), {name!r})\n"
+        "return 'it worked'"
+    )
+    body = _denied(api, account, code)
+    assert "PermissionError" in body["message"]
+
+
+def test_another_functions_code_cannot_be_read(
+    api: httpx.Client, account: Account, other_account: Account
+) -> None:
+    """The other function is warm in a worker beside this one; its code stays there."""
+    marker = "secret-marker-of-another-user"
+    victim = create_function(api, other_account, f"return {marker!r}")
+    assert execute(api, other_account, victim, None).json() == {"result": marker}
+    code = (
+        "import os\n"
+        "seen = []\n"
+        "for pid in os.listdir('/proc'):\n"
+        "    for part in ('cmdline', 'mem', 'maps', 'environ'):\n"
+        "        try:\n"
+        "            with open(f'/proc/{pid}/{part}', 'rb') as f:\n"
+        "                seen.append(f.read(1 << 20))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "return b''.join(seen).decode(errors='replace')"
+    )
+    function_id = create_function(api, account, code)
+
+    response = execute(api, account, function_id, None)
+
+    assert marker not in response.text
