@@ -32,6 +32,7 @@ def sandbox_limits(settings: Settings) -> SandboxLimits:
         max_log_bytes=settings.max_log_bytes,
         warm_workers=settings.warm_workers,
         max_memory_mb=settings.max_memory_mb,
+        scratch_root=settings.scratch_dir,
     )
 
 

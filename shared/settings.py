@@ -66,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Deliveries of one invocation before it is reported as failed."""
 
     async_result_ttl_s: int = 86_400
+    scratch_dir: str | None = None
+    """Parent of the sandbox workers' scratch dirs; a new temporary dir if unset."""
+
     warm_workers: int = 32
     """Warm sandbox workers an executor keeps, least recently used recycled first."""
 

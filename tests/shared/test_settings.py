@@ -63,6 +63,7 @@ VARIABLES = [
     ("FAAS_MAX_ATTEMPTS", "5", "max_attempts", 5),
     ("FAAS_ASYNC_RESULT_TTL_S", "60", "async_result_ttl_s", 60),
     ("FAAS_WARM_WORKERS", "2", "warm_workers", 2),
+    ("FAAS_SCRATCH_DIR", "/scratch", "scratch_dir", "/scratch"),
 ]
 
 
