@@ -22,6 +22,22 @@ def _denied(api: httpx.Client, account: Account, code: str) -> dict[str, str]:
     return body
 
 
+def _proc_scan(*parts: str) -> str:
+    """Code that returns whatever it can read of ``parts`` of every process."""
+    return (
+        "import os\n"
+        "seen = []\n"
+        "for pid in os.listdir('/proc'):\n"
+        f"    for part in {parts!r}:\n"
+        "        try:\n"
+        "            with open(f'/proc/{pid}/{part}', 'rb') as f:\n"
+        "                seen.append(f.read(1 << 20))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "return b'\\n'.join(seen).decode(errors='replace')"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _platform_still_serves(api: httpx.Client, account: Account) -> object:
     yield None
@@ -61,20 +77,7 @@ def test_reading_the_nats_store_is_denied(
 def test_no_process_environment_reveals_the_jwt_secret(
     api: httpx.Client, account: Account
 ) -> None:
-    code = (
-        "import os\n"
-        "found = []\n"
-        "for pid in os.listdir('/proc'):\n"
-        "    if not pid.isdigit():\n"
-        "        continue\n"
-        "    try:\n"
-        "        with open(f'/proc/{pid}/environ', 'rb') as f:\n"
-        "            found.append(f.read().decode(errors='replace'))\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "return '\\n'.join(found)"
-    )
-    function_id = create_function(api, account, code)
+    function_id = create_function(api, account, _proc_scan("environ"))
 
     response = execute(api, account, function_id, None)
 
@@ -202,18 +205,7 @@ def test_another_functions_code_cannot_be_read(
     marker = "secret-marker-of-another-user"
     victim = create_function(api, other_account, f"return {marker!r}")
     assert execute(api, other_account, victim, None).json() == {"result": marker}
-    code = (
-        "import os\n"
-        "seen = []\n"
-        "for pid in os.listdir('/proc'):\n"
-        "    for part in ('cmdline', 'mem', 'maps', 'environ'):\n"
-        "        try:\n"
-        "            with open(f'/proc/{pid}/{part}', 'rb') as f:\n"
-        "                seen.append(f.read(1 << 20))\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "return b''.join(seen).decode(errors='replace')"
-    )
+    code = _proc_scan("cmdline", "mem", "maps", "environ")
     function_id = create_function(api, account, code)
 
     response = execute(api, account, function_id, None)
