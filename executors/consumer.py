@@ -1,86 +1,168 @@
-"""Pulling invocations: one outstanding pull request per free slot, no batch waits."""
+"""Pulling invocations: pull requests outstanding for the free slots, no batch waits."""
 
 import asyncio
 import contextlib
+import json
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import nats.errors
 import structlog
+from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
+from nats.aio.subscription import Subscription
 
 from shared import names
 
 log = structlog.get_logger(__name__)
 
-# How long one pull request waits on the server before it is renewed.
-_PULL_EXPIRES_S = 20.0
+# How long one pull request waits on the server. A server that restarts, or a
+# consumer whose leader moves, forgets the requests it held and says nothing:
+# this bounds how long a slot stays idle then.
+_PULL_EXPIRES_S = 5.0
+# A request is forgotten this long after it expired, if the server's own notice
+# of its expiry never came.
+_EXPIRY_GRACE_S = 1.0
 _BACKOFF_S = 0.5
+_PULL_SUBJECT = (
+    f"$JS.API.CONSUMER.MSG.NEXT.{names.INVOCATIONS_STREAM}.{names.EXECUTORS_CONSUMER}"
+)
+_STATUS = "Status"
+
+
+class _Request:
+    """One pull request the server may still be serving."""
+
+    __slots__ = ("expires_at", "remaining")
+
+    def __init__(self, remaining: int, expires_at: float) -> None:
+        self.remaining = remaining
+        self.expires_at = expires_at
 
 
 class Consumer:
-    """Runs ``slots`` loops, each pulling one message and handling it before the next.
+    """Keeps pull requests outstanding for exactly the free slots.
 
-    A pull for one message returns as soon as that message exists, so no message
-    waits for a batch to fill, and the executor never holds more messages than
-    it has free slots.
+    The server sends each message as soon as it exists, so none waits for a
+    batch to fill, and one request covers every free slot. Messages arrive on
+    one inbox and each is handled in its own task; the executor never asks for
+    more messages than it has free slots.
     """
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: Client,
         handle: Callable[[Msg], Awaitable[None]],
         *,
         slots: int,
     ) -> None:
-        self._js = js
+        self._nc = nc
         self._handle = handle
         self._slots = slots
-        self._tasks: list[asyncio.Task[None]] = []
-        self._busy: set[int] = set()
-        self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._requests: deque[_Request] = deque()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._subscription: Subscription | None = None
+        self._puller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        for slot in range(self._slots):
-            subscription = await self._js.pull_subscribe_bind(
-                durable=names.EXECUTORS_CONSUMER, stream=names.INVOCATIONS_STREAM
-            )
-            self._tasks.append(asyncio.create_task(self._pull(slot, subscription)))
+        inbox = self._nc.new_inbox()
+        self._subscription = await self._nc.subscribe(inbox, cb=self._on_message)
+        self._puller = asyncio.create_task(self._pull(inbox))
 
     async def stop(self, *, grace_s: float) -> None:
-        """Stop pulling, let running invocations finish within ``grace_s``."""
-        self._stopping.set()
-        for slot, task in enumerate(self._tasks):
-            if slot not in self._busy:
-                task.cancel()
-        _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
-        for task in pending:
-            task.cancel()
-        for task in self._tasks:
+        """Stop pulling, let running invocations finish within ``grace_s``.
+
+        Messages the server still sends for outstanding requests go unhandled
+        and unacknowledged; JetStream redelivers them after the ack wait.
+        """
+        self._stopping = True
+        if self._puller is not None:
+            self._puller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await self._puller
+        if self._subscription is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._subscription.unsubscribe()
 
-    async def _pull(
-        self, slot: int, subscription: JetStreamContext.PullSubscription
-    ) -> None:
-        while not self._stopping.is_set():
-            try:
-                messages = await subscription.fetch(1, timeout=_PULL_EXPIRES_S)
-            except nats.errors.TimeoutError:
-                continue
-            except Exception:
-                # The connection is down or being re-established; nats-py
-                # reconnects by itself, so wait and pull again.
-                log.warning("invocation_pull_failed", slot=slot, exc_info=True)
-                await asyncio.sleep(_BACKOFF_S)
-                continue
+        if self._running:
+            _, pending = await asyncio.wait(self._running, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
-            self._busy.add(slot)
-            try:
-                for msg in messages:
-                    await self._handle_safely(msg)
-            finally:
-                self._busy.discard(slot)
+    async def _pull(self, inbox: str) -> None:
+        while not self._stopping:
+            self._forget_expired(time.monotonic())
+            wanted = self._slots - len(self._running) - self._requested()
+            if wanted > 0:
+                try:
+                    await self._request(inbox, wanted)
+                except Exception:
+                    # The connection is down or being re-established; nats-py
+                    # reconnects by itself, so wait and ask again.
+                    log.warning("invocation_pull_failed", exc_info=True)
+                    await asyncio.sleep(_BACKOFF_S)
+                    continue
+
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._next_expiry())
+
+    async def _request(self, inbox: str, batch: int) -> None:
+        # While reconnecting, nats-py would buffer this request and send it
+        # later; the server would then serve a request this side had forgotten.
+        if not self._nc.is_connected:
+            raise nats.errors.ConnectionReconnectingError
+        body = {"batch": batch, "expires": int(_PULL_EXPIRES_S * 1e9)}
+        await self._nc.publish(_PULL_SUBJECT, json.dumps(body).encode(), reply=inbox)
+        expires_at = time.monotonic() + _PULL_EXPIRES_S + _EXPIRY_GRACE_S
+        self._requests.append(_Request(batch, expires_at))
+
+    def _requested(self) -> int:
+        return sum(request.remaining for request in self._requests)
+
+    def _forget_expired(self, now: float) -> None:
+        while self._requests and self._requests[0].expires_at <= now:
+            self._requests.popleft()
+
+    def _next_expiry(self) -> float:
+        if not self._requests:
+            return _PULL_EXPIRES_S
+        return max(0.0, self._requests[0].expires_at - time.monotonic())
+
+    async def _on_message(self, msg: Msg) -> None:
+        status = msg.headers.get(_STATUS) if msg.headers else None
+        if status is not None:
+            self._on_status(status)
+            return
+
+        # The server serves one client's requests in the order they were made.
+        if self._requests:
+            self._requests[0].remaining -= 1
+            if self._requests[0].remaining <= 0:
+                self._requests.popleft()
+        if self._stopping:
+            return
+        task = asyncio.create_task(self._handle_safely(msg))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+
+    def _on_status(self, status: str) -> None:
+        """The oldest request ended (expired, or refused) before its batch filled."""
+        if status == "100":
+            return
+        if self._requests:
+            self._requests.popleft()
+        if status not in ("404", "408"):
+            log.warning("invocation_pull_refused", status=status)
+        self._wake.set()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()
 
     async def _handle_safely(self, msg: Msg) -> None:
         try:

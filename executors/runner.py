@@ -64,6 +64,7 @@ class Runner:
             invocation_id=invocation.id,
             function_id=invocation.function_id,
             user=invocation.owner,
+            request_id=invocation.request_id,
         )
         headers = msg.headers or {}
         reply_to = headers.get(names.REPLY_TO_HEADER)
@@ -118,6 +119,19 @@ class Runner:
             limit_s = min(limit_s, deadline - now)
 
         outcome = await self._run_kept_alive(msg, invocation, function, limit_s)
+        if outcome.error == "timeout" and limit_s < function.timeout_ms / 1000:
+            # The caller's deadline, not the function's own timeout, cut the run
+            # short (a late redelivery): answer as the gateway would have.
+            return _record_of(
+                invocation,
+                "timed_out",
+                error="deadline_exceeded",
+                message="La invocación no terminó antes de su plazo",
+                duration_ms=outcome.duration_s * 1000,
+                attempts=attempt,
+                finished_at=time.time(),
+            )
+
         retryable = outcome.error in ("worker_crashed", "sandbox_unavailable")
         if retryable and attempt < self._settings.max_attempts:
             metrics.REDELIVERED.inc()

@@ -18,7 +18,7 @@ from executors.sandbox import (
 )
 from shared import names
 from shared.catalog import FunctionCatalog
-from shared.connection import connect, ensure_resources
+from shared.connection import connect, wait_for_resources
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -63,12 +63,12 @@ async def _serve(settings: Settings, sandbox: Sandbox) -> None:
     nc = await connect(settings, name="executor")
     try:
         js = nc.jetstream()
-        await ensure_resources(js, settings)
+        await wait_for_resources(js)
         catalog = FunctionCatalog(await js.key_value(names.FUNCTIONS_BUCKET))
         await catalog.start()
         results = await js.key_value(names.INVOCATIONS_BUCKET)
         runner = Runner(nc, catalog, results, sandbox, settings)
-        consumer = Consumer(js, runner.handle, slots=settings.slots)
+        consumer = Consumer(nc, runner.handle, slots=settings.slots)
         await consumer.start()
         reporting = asyncio.create_task(_report_sandbox(sandbox))
         log.info(

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import nats.errors
 from litestar import Litestar
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -18,9 +19,11 @@ from gateway_api.functions import FunctionRules, FunctionStore, function_routes
 from gateway_api.health import health_routes
 from gateway_api.invocations import Invoker
 from gateway_api.metrics import metrics_middleware
+from gateway_api.request_ids import request_id_middleware
 from gateway_api.responses import (
     handle_api_error,
     handle_http_exception,
+    handle_nats_error,
     handle_unexpected,
 )
 from gateway_api.users import UserStore, user_routes
@@ -97,9 +100,10 @@ def create_app(settings: Settings, gateway: Gateway) -> Litestar:
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            nats.errors.Error: handle_nats_error,
             Exception: handle_unexpected,
         },
-        middleware=[metrics_middleware],
+        middleware=[request_id_middleware, metrics_middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="jetfaas", version="0.1.0"),
         debug=False,

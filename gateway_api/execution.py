@@ -28,6 +28,7 @@ ERROR_STATUS = {
     "result_too_large": 413,
     "output_too_large": 413,
     "timeout": 504,
+    "deadline_exceeded": 504,
     "expired": 504,
     "function_not_found": 404,
     "sandbox_unavailable": 503,

@@ -22,6 +22,7 @@ from gateway_api.errors import (
     ServiceUnavailableError,
 )
 from gateway_api.metrics import INVOCATION_DURATION, INVOCATIONS_IN_FLIGHT
+from gateway_api.request_ids import current_request_id
 from shared import names
 from shared.models import (
     Function,
@@ -46,8 +47,8 @@ _PUBLISH_TIMEOUT_S = 2.0
 class Invoker:
     """Publishes invocations and hands each answer to the request waiting for it.
 
-    One subscription on ``_INBOX.<instance>.*`` serves every waiting request: the
-    last token of the reply subject is the invocation id.
+    One subscription on ``faas.reply.<instance>.*`` serves every waiting request:
+    the last token of the reply subject is the invocation id.
     """
 
     def __init__(
@@ -63,7 +64,7 @@ class Invoker:
         self._js = js
         self._results = results
         self._settings = settings
-        self._inbox = f"_INBOX.{instance}."
+        self._inbox = f"{names.REPLY_SUBJECT_PREFIX}{instance}."
         self._waiting: dict[str, asyncio.Future[bytes]] = {}
         self._subscription: Subscription | None = None
 
@@ -161,6 +162,7 @@ class Invoker:
             mode=mode,
             owner=function.owner,
             capture_logs=capture_logs,
+            request_id=current_request_id(),
         )
 
     def _wait_s(self, function: Function) -> float:
@@ -177,6 +179,11 @@ class Invoker:
             headers[names.REPLY_TO_HEADER] = reply_to
         payload = invocation_encoder.encode(invocation)
         subject = names.invocation_subject(invocation.function_id)
+
+        # While reconnecting, nats-py buffers a publish and sends it later, so an
+        # invocation refused now would still run once the server is back.
+        if not self._nc.is_connected:
+            raise ServiceUnavailableError("El sistema de mensajería no está disponible")
 
         # A publish whose acknowledgement was lost is sent once more: the
         # message id makes JetStream store it only once.

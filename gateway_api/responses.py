@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import msgspec
+import nats.errors
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -58,6 +59,15 @@ def handle_http_exception(
     elif exc.status_code == 404 and exc.detail != "Not Found":
         message = exc.detail
     return json_response(error_body(code, message), exc.status_code, exc.headers)
+
+
+def handle_nats_error(
+    request: Request[Any, Any, Any], exc: nats.errors.Error
+) -> Response[bytes]:
+    """NATS down or JetStream without a leader: a moment's outage, not a bug."""
+    log.warning("request_nats_unavailable", path=request.url.path, error=repr(exc))
+    body = error_body("unavailable", "El sistema de mensajería no está disponible")
+    return json_response(body, 503, {"Retry-After": "1"})
 
 
 def handle_unexpected(

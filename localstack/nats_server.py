@@ -2,9 +2,11 @@
 
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 CONFIG = Path(__file__).resolve().parent.parent / "nats_conf" / "nats.conf"
+USERS = ("gateway", "executor")
 
 
 def binary() -> str:
@@ -44,3 +46,13 @@ def command(
         "--store_dir",
         str(store_dir),
     ]
+
+
+def password_env(passwords: Mapping[str, str]) -> dict[str, str]:
+    """The variables through which ``config`` takes each user's password."""
+    return {f"NATS_{user.upper()}_PASSWORD": passwords[user] for user in USERS}
+
+
+def client_env(user: str, passwords: Mapping[str, str]) -> dict[str, str]:
+    """The settings that make a jetfaas service connect as ``user``."""
+    return {"FAAS_NATS_USER": user, "FAAS_NATS_PASSWORD": passwords[user]}

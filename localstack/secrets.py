@@ -1,15 +1,19 @@
-"""The JWT secret of the local stack, generated once and kept in its data dir."""
+"""Secrets of the local stack, generated once and kept in its data dir."""
 
 import os
 import secrets
 from pathlib import Path
 
-FILENAME = "jwt_secret"
+JWT_SECRET = "jwt_secret"
+NATS_PASSWORDS = {
+    "gateway": "nats_gateway_password",
+    "executor": "nats_executor_password",
+}
 
 
-def jwt_secret(data_dir: Path) -> str:
-    """Read the kept secret, creating it (readable by the owner only) on first use."""
-    path = data_dir / FILENAME
+def kept_secret(data_dir: Path, filename: str) -> str:
+    """Read a kept secret, creating it (readable by the owner only) on first use."""
+    path = data_dir / filename
     if path.exists():
         return path.read_text().strip()
 
@@ -19,3 +23,13 @@ def jwt_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def jwt_secret(data_dir: Path) -> str:
+    """The HS256 key the gateway signs tokens with."""
+    return kept_secret(data_dir, JWT_SECRET)
+
+
+def nats_passwords(data_dir: Path) -> dict[str, str]:
+    """The password of each NATS user in nats_conf/nats.conf, by user name."""
+    return {user: kept_secret(data_dir, name) for user, name in NATS_PASSWORDS.items()}

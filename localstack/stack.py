@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from localstack import nats_server, secrets
+from localstack import cluster, nats_server, secrets
 from localstack.supervisor import Child, child_env, scrubbed
 from shared.settings import Settings
 
@@ -17,32 +17,41 @@ def nats_port(settings: Settings) -> int:
 def children(settings: Settings, environ: Mapping[str, str]) -> list[Child]:
     """nats-server, the gateway and ``settings.executors`` executors, in start order.
 
-    Only the gateway is given the JWT secret: executors never need it.
+    Only the gateway is given the JWT secret: executors never need it. Each
+    service connects to NATS as its own user, with only that user's password.
     """
     data_dir = Path(settings.data_dir).resolve()
     secret = settings.jwt_secret or secrets.jwt_secret(data_dir)
-    base = scrubbed(environ, "FAAS_JWT_SECRET")
+    passwords = secrets.nats_passwords(data_dir)
+    server_env = nats_server.password_env(passwords)
+    base = scrubbed(
+        environ, "FAAS_JWT_SECRET", "FAAS_NATS_USER", "FAAS_NATS_PASSWORD", *server_env
+    )
     python = sys.executable
 
     stack = [
-        Child(
-            "nats",
-            nats_server.command(
-                port=nats_port(settings),
-                monitor_port=settings.nats_monitor_port,
-                store_dir=data_dir / "nats",
-            ),
-            base,
-        ),
+        Child(name, command, child_env(base, **server_env))
+        for name, command in cluster.servers(settings, data_dir)
+    ]
+    base = child_env(base, **cluster.service_env(settings))
+    stack += [
         Child(
             "gateway",
             [python, "-m", "gateway_api"],
-            child_env(base, FAAS_JWT_SECRET=secret),
+            child_env(
+                base,
+                FAAS_JWT_SECRET=secret,
+                **nats_server.client_env("gateway", passwords),
+            ),
         ),
     ]
     for index in range(1, settings.executors + 1):
         port = settings.metrics_port + index if settings.metrics_port else 0
-        env = child_env(base, FAAS_METRICS_PORT=str(port))
+        env = child_env(
+            base,
+            FAAS_METRICS_PORT=str(port),
+            **nats_server.client_env("executor", passwords),
+        )
         stack.append(Child(f"executor-{index}", [python, "-m", "executors"], env))
     return stack
 
@@ -53,8 +62,7 @@ def addresses(settings: Settings) -> list[tuple[str, str]]:
     found = [
         ("gateway", f"http://{host}:{settings.http_port}"),
         ("openapi", f"http://{host}:{settings.http_port}/schema"),
-        ("nats", f"nats://127.0.0.1:{nats_port(settings)}"),
-        ("nats monitoring", f"http://127.0.0.1:{settings.nats_monitor_port}"),
+        *cluster.addresses(settings),
     ]
     for index in range(1, settings.executors + 1):
         if settings.metrics_port:

@@ -1,8 +1,6 @@
 """Supervising child processes the way compose's restart policy does."""
 
 import asyncio
-import ctypes
-import ctypes.util
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -10,18 +8,13 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from shared.lifetime import die_with_parent
+
 log = structlog.get_logger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _MAX_BACKOFF_S = 10.0
 # A child that ran this long before dying is restarted without delay.
 _HEALTHY_RUN_S = 30.0
-
-
-def _die_with_parent() -> None:
-    """Runs in the child: a SIGKILLed launcher must not leave orphans behind."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -42,7 +35,7 @@ class Child:
             env=dict(self.env),
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self.started_at = time.monotonic()
         log.info("child_started", child=self.name, pid=self.process.pid)

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 
 import msgspec
+import nats.errors
 import structlog
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
@@ -13,6 +14,10 @@ from shared.models import Function, function_decoder
 log = structlog.get_logger(__name__)
 
 _REMOVED = ("DEL", "PURGE")
+# How often the watch is checked against the bucket. Its consumer lives in one
+# server's memory: a restarted or lost server drops it silently, and nats-py
+# notices only after two missed heartbeats, 10 to 20 s of stale functions.
+_WATCH_CHECK_S = 1.0
 
 
 class FunctionCatalog:
@@ -29,21 +34,23 @@ class FunctionCatalog:
         # Ids are never reused, so a deleted id stays deleted even when an older
         # put of it is still on its way through the watch.
         self._deleted: set[int] = set()
+        self._revision = 0
+        self._watcher: KeyValue.KeyWatcher | None = None
         self._task: asyncio.Task[None] | None = None
+        self._checker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Load the current definitions and follow changes in the background."""
-        watcher = await self._kv.watchall()
-        loaded = asyncio.Event()
-        self._task = asyncio.create_task(self._follow(watcher, loaded))
-        await loaded.wait()
+        await self._watch()
         log.info("function_catalog_loaded", functions=len(self._functions))
+        self._checker = asyncio.create_task(self._check_watch())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._checker, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def get(self, function_id: int) -> Function | None:
         return self._functions.get(function_id)
@@ -78,6 +85,40 @@ class FunctionCatalog:
         self._deleted.add(function_id)
         self._functions.pop(function_id, None)
 
+    async def _watch(self) -> None:
+        """Start a new watch, replacing the current one once it has loaded."""
+        watcher = await self._kv.watchall()
+        loaded = asyncio.Event()
+        task = asyncio.create_task(self._follow(watcher, loaded))
+        await loaded.wait()
+
+        old_task, old_watcher = self._task, self._watcher
+        self._task, self._watcher = task, watcher
+        if old_task is not None:
+            old_task.cancel()
+        if old_watcher is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await old_watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def _check_watch(self) -> None:
+        """Restart the watch when it misses a change the bucket had a check ago."""
+        expected = 0
+        while True:
+            await asyncio.sleep(_WATCH_CHECK_S)
+            try:
+                if self._revision < expected:
+                    log.warning(
+                        "function_catalog_rewatched",
+                        revision=self._revision,
+                        expected=expected,
+                    )
+                    await self._watch()
+                status = await self._kv.status()
+            except nats.errors.Error as exc:
+                log.warning("function_catalog_check_failed", error=repr(exc))
+                continue
+            expected = status.stream_info.state.last_seq
+
     async def _follow(
         self, watcher: KeyValue.KeyWatcher, loaded: asyncio.Event
     ) -> None:
@@ -85,6 +126,7 @@ class FunctionCatalog:
             if entry is None:
                 loaded.set()
                 continue
+            self._revision = max(self._revision, entry.revision or 0)
             self._apply(entry)
         loaded.set()
 

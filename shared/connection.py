@@ -1,10 +1,12 @@
 """Connecting to NATS with reconnects; creating streams and buckets idempotently."""
 
+import asyncio
+
 import nats
 import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from shared import names
 from shared.errors import NatsUnavailableError
@@ -15,6 +17,7 @@ log = structlog.get_logger(__name__)
 # Stream error "already in use with a different configuration".
 _STREAM_CONFIG_CHANGED = 10058
 _CONSUMER_ACK_WAIT_S = 6.0
+_RESOURCES_POLL_S = (0.1, 2.0)
 
 
 async def connect(settings: Settings, *, name: str) -> Client:
@@ -39,6 +42,7 @@ async def connect(settings: Settings, *, name: str) -> Client:
             name=name,
             user=settings.nats_user,
             password=settings.nats_password,
+            inbox_prefix=inbox_prefix(settings),
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.25,
@@ -51,6 +55,11 @@ async def connect(settings: Settings, *, name: str) -> Client:
         raise NatsUnavailableError(f"cannot connect to {settings.nats_url}") from exc
 
 
+def inbox_prefix(settings: Settings) -> str:
+    """Each NATS user gets inboxes of its own, so that none may read another's."""
+    return f"_INBOX_{settings.nats_user}" if settings.nats_user else "_INBOX"
+
+
 def stream_configs(settings: Settings) -> list[api.StreamConfig]:
     """The streams jetfaas needs, besides the ones behind its KV buckets."""
     return [
@@ -60,6 +69,7 @@ def stream_configs(settings: Settings) -> list[api.StreamConfig]:
             storage=api.StorageType.FILE,
             max_msgs=1,
             discard=api.DiscardPolicy.OLD,
+            num_replicas=settings.nats_replicas,
         ),
         api.StreamConfig(
             name=names.INVOCATIONS_STREAM,
@@ -71,21 +81,29 @@ def stream_configs(settings: Settings) -> list[api.StreamConfig]:
             max_msg_size=settings.max_body_bytes + 4096,
             discard=api.DiscardPolicy.NEW,
             duplicate_window=120.0,
+            num_replicas=settings.nats_replicas,
         ),
     ]
 
 
 def bucket_configs(settings: Settings) -> list[api.KeyValueConfig]:
     """The key-value buckets jetfaas needs."""
+    replicas = settings.nats_replicas
     return [
-        api.KeyValueConfig(bucket=names.USERS_BUCKET, storage=api.StorageType.FILE),
         api.KeyValueConfig(
-            bucket=names.FUNCTIONS_BUCKET, storage=api.StorageType.FILE, history=5
+            bucket=names.USERS_BUCKET, storage=api.StorageType.FILE, replicas=replicas
+        ),
+        api.KeyValueConfig(
+            bucket=names.FUNCTIONS_BUCKET,
+            storage=api.StorageType.FILE,
+            history=5,
+            replicas=replicas,
         ),
         api.KeyValueConfig(
             bucket=names.INVOCATIONS_BUCKET,
             storage=api.StorageType.FILE,
             ttl=float(settings.async_result_ttl_s),
+            replicas=replicas,
         ),
     ]
 
@@ -153,7 +171,26 @@ async def _ensure_bucket(js: JetStreamContext, config: api.KeyValueConfig) -> No
         wanted = current.config.evolve(
             max_age=config.ttl,
             max_msgs_per_subject=config.history,
+            num_replicas=config.replicas,
             duplicate_window=window,
         )
         log.info("nats_bucket_updated", bucket=config.bucket)
         await js.update_stream(wanted)
+
+
+async def wait_for_resources(js: JetStreamContext) -> None:
+    """Wait until the executors consumer exists, for services that may not create it.
+
+    The gateway creates every resource; an executor that starts first waits for
+    it rather than failing, the way a container waits for a dependency.
+    """
+    delay, longest = _RESOURCES_POLL_S
+    while True:
+        try:
+            await js.consumer_info(names.INVOCATIONS_STREAM, names.EXECUTORS_CONSUMER)
+        except NotFoundError:
+            log.info("nats_resources_awaited", consumer=names.EXECUTORS_CONSUMER)
+        else:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, longest)

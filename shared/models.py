@@ -45,6 +45,8 @@ class Invocation(msgspec.Struct, frozen=True, kw_only=True):
     submitted_at: float = msgspec.field(default_factory=time.time)
     owner: str = ""
     capture_logs: bool = False
+    request_id: str = ""
+    """The HTTP request's id, so that executor logs join the gateway's."""
 
 
 class InvocationResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

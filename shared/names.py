@@ -13,6 +13,7 @@ INVOCATIONS_STREAM: Final = "INVOCATIONS"
 INVOCATION_SUBJECT_PREFIX: Final = "faas.invoke."
 INVOCATION_SUBJECTS: Final = "faas.invoke.>"
 EXECUTORS_CONSUMER: Final = "executors"
+REPLY_SUBJECT_PREFIX: Final = "faas.reply."
 
 MSG_ID_HEADER: Final = "Nats-Msg-Id"
 REPLY_TO_HEADER: Final = "Faas-Reply-To"

@@ -9,6 +9,8 @@ import msgspec
 from shared.errors import SettingsError
 
 PREFIX = "FAAS_"
+# JetStream keeps at most five copies of a stream.
+_MAX_REPLICAS = 5
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,6 +24,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     http_host: str = "127.0.0.1"
     http_port: int = msgspec.field(default=9080)
+    http_workers: int = 1
+    """Gateway processes sharing the HTTP port (SO_REUSEPORT), each with its own
+    NATS connection."""
 
     jwt_secret: str | None = None
     """HS256 key; the gateway refuses to start without one."""
@@ -31,6 +36,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     nats_monitor_port: int = 8222
     """Where the local stack's nats-server serves its monitoring endpoint."""
+
+    nats_replicas: int = 1
+    """Copies JetStream keeps of each stream and bucket; 3 on a three-node cluster."""
+
+    nats_cluster: int = 1
+    """How many clustered nats-servers the local stack starts; 1 runs no cluster."""
+
+    nats_cluster_port: int = 6222
+    """First route port of the local stack's cluster; node n listens on it + n - 1."""
 
     data_dir: str = ".jetfaas"
     """Where the local stack keeps the NATS store and its generated secret."""
@@ -128,6 +142,7 @@ def _check_ranges(settings: Settings) -> None:
         "queue_max_bytes",
         "max_attempts",
         "warm_workers",
+        "http_workers",
     )
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -139,6 +154,10 @@ def _check_ranges(settings: Settings) -> None:
 
     if not 0 <= settings.http_port < 65536 or not 0 <= settings.metrics_port < 65536:
         raise SettingsError("FAAS_HTTP_PORT and FAAS_METRICS_PORT: must be 0-65535")
+
+    for name in ("nats_replicas", "nats_cluster"):
+        if not 1 <= getattr(settings, name) <= _MAX_REPLICAS:
+            raise SettingsError(f"{PREFIX}{name.upper()}: must be 1-{_MAX_REPLICAS}")
 
     if settings.default_timeout_ms > settings.max_timeout_ms:
         raise SettingsError("FAAS_DEFAULT_TIMEOUT_MS: exceeds FAAS_MAX_TIMEOUT_MS")

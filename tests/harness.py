@@ -15,6 +15,10 @@ from localstack import nats_server
 
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "test-secret-of-at-least-32-bytes-for-hs256"
+NATS_PASSWORDS = {
+    "gateway": "test-gateway-password",
+    "executor": "test-executor-password",
+}
 
 
 def free_port() -> int:
@@ -108,11 +112,19 @@ class NatsServer(Process):
         argv = nats_server.command(
             port=self.port, monitor_port=self.monitor_port, store_dir=workdir / "nats"
         )
-        super().__init__("nats", argv, os.environ, workdir)
+        env = {**os.environ, **nats_server.password_env(NATS_PASSWORDS)}
+        super().__init__("nats", argv, env, workdir)
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    def client_env(self, user: str = "gateway") -> dict[str, str]:
+        """The settings of a service connecting to this server as ``user``."""
+        return {
+            "FAAS_NATS_URL": self.url,
+            **nats_server.client_env(user, NATS_PASSWORDS),
+        }
 
     def start(self) -> None:
         super().start()
@@ -137,7 +149,9 @@ class Stack:
             "gateway",
             [sys.executable, "-m", "gateway_api"],
             self.service_env(
-                FAAS_JWT_SECRET=JWT_SECRET, FAAS_HTTP_PORT=str(self.http_port)
+                FAAS_JWT_SECRET=JWT_SECRET,
+                FAAS_HTTP_PORT=str(self.http_port),
+                **nats_server.client_env("gateway", NATS_PASSWORDS),
             ),
             workdir,
         )
@@ -166,7 +180,10 @@ class Stack:
         process = Process(
             f"executor-{index}",
             [sys.executable, "-m", "executors"],
-            self.service_env(FAAS_METRICS_PORT=str(metrics_port)),
+            self.service_env(
+                FAAS_METRICS_PORT=str(metrics_port),
+                **nats_server.client_env("executor", NATS_PASSWORDS),
+            ),
             self.workdir,
         )
         process.metrics_port = metrics_port  # type: ignore[attr-defined]

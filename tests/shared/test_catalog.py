@@ -22,11 +22,11 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def nats_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     server = NatsServer(tmp_path_factory.mktemp("catalog"))
     server.start()
     try:
-        yield server.url
+        yield server.client_env()
     finally:
         server.stop()
 
@@ -58,12 +58,12 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
 
 
 def run_with_bucket(
-    nats_url: str, scenario: Callable[[KeyValue], Awaitable[None]]
+    nats_env: dict[str, str], scenario: Callable[[KeyValue], Awaitable[None]]
 ) -> None:
     """Run ``scenario`` against the real ``functions`` bucket."""
 
     async def main() -> None:
-        settings = load_settings({"FAAS_NATS_URL": nats_url})
+        settings = load_settings(nats_env)
         nc = await connect(settings, name="catalog-test")
         try:
             js = nc.jetstream()
@@ -75,7 +75,9 @@ def run_with_bucket(
     asyncio.run(main())
 
 
-def test_start_loads_the_functions_already_in_the_bucket(nats_url: str) -> None:
+def test_start_loads_the_functions_already_in_the_bucket(
+    nats_env: dict[str, str],
+) -> None:
     first, second = function(next(_ids)), function(next(_ids), owner="luis")
 
     async def scenario(kv: KeyValue) -> None:
@@ -90,7 +92,7 @@ def test_start_loads_the_functions_already_in_the_bucket(nats_url: str) -> None:
         finally:
             await catalog.close()
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
 def test_start_on_an_empty_bucket_finds_nothing(
@@ -109,12 +111,12 @@ def test_start_on_an_empty_bucket_finds_nothing(
             await catalog.close()
 
     try:
-        run_with_bucket(server.url, scenario)
+        run_with_bucket(server.client_env(), scenario)
     finally:
         server.stop()
 
 
-def test_the_watch_picks_up_a_put_and_a_delete(nats_url: str) -> None:
+def test_the_watch_picks_up_a_put_and_a_delete(nats_env: dict[str, str]) -> None:
     """Writes made by another process reach the catalog without a restart."""
     added = function(next(_ids))
 
@@ -130,10 +132,10 @@ def test_the_watch_picks_up_a_put_and_a_delete(nats_url: str) -> None:
         finally:
             await catalog.close()
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
-def test_the_watch_picks_up_an_update(nats_url: str) -> None:
+def test_the_watch_picks_up_an_update(nats_env: dict[str, str]) -> None:
     original = function(next(_ids))
     updated = msgspec.structs.replace(original, code="return 0", version=2)
 
@@ -147,11 +149,11 @@ def test_the_watch_picks_up_an_update(nats_url: str) -> None:
         finally:
             await catalog.close()
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
 def test_fetch_asks_the_bucket_when_the_copy_lacks_the_function(
-    nats_url: str,
+    nats_env: dict[str, str],
 ) -> None:
     """A catalog that is not following yet still finds a stored function."""
     stored = function(next(_ids))
@@ -164,10 +166,10 @@ def test_fetch_asks_the_bucket_when_the_copy_lacks_the_function(
         assert await catalog.fetch(stored.id) == stored
         assert catalog.get(stored.id) == stored
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
-def test_fetch_of_an_unknown_or_deleted_id_is_none(nats_url: str) -> None:
+def test_fetch_of_an_unknown_or_deleted_id_is_none(nats_env: dict[str, str]) -> None:
     deleted = function(next(_ids))
 
     async def scenario(kv: KeyValue) -> None:
@@ -178,10 +180,12 @@ def test_fetch_of_an_unknown_or_deleted_id_is_none(nats_url: str) -> None:
         assert await catalog.fetch(deleted.id) is None
         assert await catalog.fetch(987_654_321) is None
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
-def test_owned_by_lists_one_owners_functions_sorted_by_id(nats_url: str) -> None:
+def test_owned_by_lists_one_owners_functions_sorted_by_id(
+    nats_env: dict[str, str],
+) -> None:
     owner = f"owner-{next(_ids)}"
     late, early = (
         function(next(_ids) + 100, owner=owner),
@@ -199,7 +203,7 @@ def test_owned_by_lists_one_owners_functions_sorted_by_id(nats_url: str) -> None
         finally:
             await catalog.close()
 
-    run_with_bucket(nats_url, scenario)
+    run_with_bucket(nats_env, scenario)
 
 
 def test_a_forgotten_id_stays_forgotten() -> None:

@@ -37,7 +37,7 @@ def test_set_up_twice_changes_nothing_and_changed_limits_are_applied(
     server = NatsServer(tmp_path)
     server.start()
     try:
-        base = {"FAAS_NATS_URL": server.url}
+        base = server.client_env()
         first = asyncio.run(_set_up(load_settings(base)))
         again = asyncio.run(_set_up(load_settings(base)))
         changed = asyncio.run(
