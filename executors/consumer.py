@@ -24,6 +24,11 @@ _PULL_EXPIRES_S = 5.0
 # A request is forgotten this long after it expired, if the server's own notice
 # of its expiry never came.
 _EXPIRY_GRACE_S = 1.0
+# While a request waits, the server says so this often; two missed beats mean
+# the server (or the consumer's leader) that held it is gone, and the executor
+# asks again at once rather than when the request would have expired.
+_HEARTBEAT_S = 1.0
+_SILENCE_S = 2.5 * _HEARTBEAT_S
 _BACKOFF_S = 0.5
 _PULL_SUBJECT = (
     f"$JS.API.CONSUMER.MSG.NEXT.{names.INVOCATIONS_STREAM}.{names.EXECUTORS_CONSUMER}"
@@ -64,6 +69,7 @@ class Consumer:
         self._requests: deque[_Request] = deque()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._last_heard = 0.0
         self._subscription: Subscription | None = None
         self._puller: asyncio.Task[None] | None = None
 
@@ -95,7 +101,11 @@ class Consumer:
 
     async def _pull(self, inbox: str) -> None:
         while not self._stopping:
-            self._forget_expired(time.monotonic())
+            now = time.monotonic()
+            self._forget_expired(now)
+            if self._requests and now - self._last_heard > _SILENCE_S:
+                log.warning("invocation_pull_lost", requested=self._requested())
+                self._requests.clear()
             wanted = self._slots - len(self._running) - self._requested()
             if wanted > 0:
                 try:
@@ -109,17 +119,23 @@ class Consumer:
 
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._next_expiry())
+                await asyncio.wait_for(self._wake.wait(), self._next_check())
 
     async def _request(self, inbox: str, batch: int) -> None:
         # While reconnecting, nats-py would buffer this request and send it
         # later; the server would then serve a request this side had forgotten.
         if not self._nc.is_connected:
             raise nats.errors.ConnectionReconnectingError
-        body = {"batch": batch, "expires": int(_PULL_EXPIRES_S * 1e9)}
+        body = {
+            "batch": batch,
+            "expires": int(_PULL_EXPIRES_S * 1e9),
+            "idle_heartbeat": int(_HEARTBEAT_S * 1e9),
+        }
         await self._nc.publish(_PULL_SUBJECT, json.dumps(body).encode(), reply=inbox)
-        expires_at = time.monotonic() + _PULL_EXPIRES_S + _EXPIRY_GRACE_S
-        self._requests.append(_Request(batch, expires_at))
+        now = time.monotonic()
+        if not self._requests:
+            self._last_heard = now
+        self._requests.append(_Request(batch, now + _PULL_EXPIRES_S + _EXPIRY_GRACE_S))
 
     def _requested(self) -> int:
         return sum(request.remaining for request in self._requests)
@@ -128,12 +144,15 @@ class Consumer:
         while self._requests and self._requests[0].expires_at <= now:
             self._requests.popleft()
 
-    def _next_expiry(self) -> float:
+    def _next_check(self) -> float:
+        """Seconds until the oldest request expires or the next beat is due."""
         if not self._requests:
             return _PULL_EXPIRES_S
-        return max(0.0, self._requests[0].expires_at - time.monotonic())
+        expiry = self._requests[0].expires_at - time.monotonic()
+        return max(0.0, min(expiry, _HEARTBEAT_S))
 
     async def _on_message(self, msg: Msg) -> None:
+        self._last_heard = time.monotonic()
         status = msg.headers.get(_STATUS) if msg.headers else None
         if status is not None:
             self._on_status(status)

@@ -18,7 +18,9 @@ def kept_secret(data_dir: Path, filename: str) -> str:
         return path.read_text().strip()
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
+    # nats-server parses a variable's value: "1e5" would be a number and
+    # "2024-01-02" a date. A letter first keeps every secret a plain string.
+    secret = "s" + secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")

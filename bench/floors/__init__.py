@@ -1,0 +1,1 @@
+"""Floors: the least work each layer of an invocation could do, run alone."""
