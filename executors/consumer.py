@@ -70,13 +70,14 @@ class Consumer:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_heard = 0.0
+        self._inbox = ""
         self._subscription: Subscription | None = None
         self._puller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        inbox = self._nc.new_inbox()
-        self._subscription = await self._nc.subscribe(inbox, cb=self._on_message)
-        self._puller = asyncio.create_task(self._pull(inbox))
+        self._inbox = self._nc.new_inbox()
+        self._subscription = await self._nc.subscribe(self._inbox, cb=self._on_message)
+        self._puller = asyncio.create_task(self._pull())
 
     async def stop(self, *, grace_s: float) -> None:
         """Stop pulling, let running invocations finish within ``grace_s``.
@@ -99,43 +100,49 @@ class Consumer:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _pull(self, inbox: str) -> None:
+    async def _pull(self) -> None:
+        """Renew requests that expired or were lost; ask again after failures."""
         while not self._stopping:
             now = time.monotonic()
             self._forget_expired(now)
             if self._requests and now - self._last_heard > _SILENCE_S:
                 log.warning("invocation_pull_lost", requested=self._requested())
                 self._requests.clear()
-            wanted = self._slots - len(self._running) - self._requested()
-            if wanted > 0:
-                try:
-                    await self._request(inbox, wanted)
-                except Exception:
-                    # The connection is down or being re-established; nats-py
-                    # reconnects by itself, so wait and ask again.
-                    log.warning("invocation_pull_failed", exc_info=True)
-                    await asyncio.sleep(_BACKOFF_S)
-                    continue
+            try:
+                await self._refill()
+            except Exception:
+                # The connection is down or being re-established; nats-py
+                # reconnects by itself, so wait and ask again.
+                log.warning("invocation_pull_failed", exc_info=True)
+                await asyncio.sleep(_BACKOFF_S)
+                continue
 
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._next_check())
 
-    async def _request(self, inbox: str, batch: int) -> None:
+    async def _refill(self) -> None:
+        """Ask for as many messages as there are free slots not yet asked for."""
+        wanted = self._slots - len(self._running) - self._requested()
+        if wanted <= 0 or self._stopping:
+            return
+
         # While reconnecting, nats-py would buffer this request and send it
         # later; the server would then serve a request this side had forgotten.
         if not self._nc.is_connected:
             raise nats.errors.ConnectionReconnectingError
         body = {
-            "batch": batch,
+            "batch": wanted,
             "expires": int(_PULL_EXPIRES_S * 1e9),
             "idle_heartbeat": int(_HEARTBEAT_S * 1e9),
         }
-        await self._nc.publish(_PULL_SUBJECT, json.dumps(body).encode(), reply=inbox)
+        await self._nc.publish(
+            _PULL_SUBJECT, json.dumps(body).encode(), reply=self._inbox
+        )
         now = time.monotonic()
         if not self._requests:
             self._last_heard = now
-        self._requests.append(_Request(batch, now + _PULL_EXPIRES_S + _EXPIRY_GRACE_S))
+        self._requests.append(_Request(wanted, now + _PULL_EXPIRES_S + _EXPIRY_GRACE_S))
 
     def _requested(self) -> int:
         return sum(request.remaining for request in self._requests)
@@ -190,3 +197,11 @@ class Consumer:
             log.exception("invocation_handling_failed", subject=msg.subject)
             with contextlib.suppress(Exception):
                 await msg.nak(delay=1.0)
+
+        # Asking for the next message now puts the request in the same write
+        # as the answer and the ack; the puller covers any failure here.
+        current = asyncio.current_task()
+        if current is not None:
+            self._running.discard(current)
+        with contextlib.suppress(Exception):
+            await self._refill()

@@ -144,7 +144,7 @@ class Runner:
     async def _run_kept_alive(
         self, msg: Msg, invocation: Invocation, function: Function, limit_s: float
     ) -> RunOutcome:
-        keepalive = asyncio.create_task(_keep_alive(msg))
+        keepalive = _KeepAlive(msg)
         metrics.BUSY_SLOTS.inc()
         try:
             with metrics.RUN_DURATION.time():
@@ -157,8 +157,6 @@ class Runner:
         finally:
             metrics.BUSY_SLOTS.dec()
             keepalive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keepalive
 
     def _result(
         self, invocation: Invocation, outcome: RunOutcome, attempt: int
@@ -233,7 +231,28 @@ def _record_of(
     )
 
 
-async def _keep_alive(msg: Msg) -> None:
-    while True:
-        await asyncio.sleep(_KEEPALIVE_S)
-        await msg.in_progress()
+class _KeepAlive:
+    """Sends an in-progress ack every few seconds while an invocation runs.
+
+    A timer rather than a task: most runs end long before the first beat, and a
+    timer costs far less to set up and cancel.
+    """
+
+    def __init__(self, msg: Msg) -> None:
+        self._msg = msg
+        self._loop = asyncio.get_running_loop()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._timer = self._loop.call_later(_KEEPALIVE_S, self._beat)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _beat(self) -> None:
+        task = self._loop.create_task(self._send())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        self._timer = self._loop.call_later(_KEEPALIVE_S, self._beat)
+
+    async def _send(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._msg.in_progress()

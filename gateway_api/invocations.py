@@ -2,8 +2,8 @@
 
 import asyncio
 import contextlib
+import itertools
 import time
-import uuid
 
 import msgspec
 import nats.errors
@@ -65,6 +65,9 @@ class Invoker:
         self._results = results
         self._settings = settings
         self._inbox = f"{names.REPLY_SUBJECT_PREFIX}{instance}."
+        # Invocation ids: the instance, unique per process, and a counter.
+        self._instance = instance
+        self._ids = itertools.count(1)
         self._waiting: dict[str, asyncio.Future[bytes]] = {}
         self._subscription: Subscription | None = None
 
@@ -156,7 +159,7 @@ class Invoker:
         capture_logs: bool,
     ) -> Invocation:
         return Invocation(
-            id=uuid.uuid4().hex,
+            id=f"{self._instance}{next(self._ids):x}",
             function_id=function.id,
             input=input,
             mode=mode,

@@ -50,6 +50,8 @@ async def _serve(settings: Settings, *, reuse_port: bool) -> None:
             http="httptools",
             access_log=False,
             log_config=None,
+            # APISIX, not the gateway, deals with clients' addresses.
+            proxy_headers=False,
             server_header=False,
         )
         await uvicorn.Server(config).serve(sockets=[sock])

@@ -139,7 +139,10 @@ class WorkerPool:
             if not idle:
                 del self._idle[key]
 
-            budget_left = self._limits.cpu_budget_s - worker.cpu_seconds()
+            # Idle, a worker burns at most about idle_cpu_s before the sweep
+            # kills it: that bound spares a read of /proc on every call.
+            spent = worker.idle_cpu_s + self._limits.idle_cpu_s
+            budget_left = self._limits.cpu_budget_s - spent
             if worker.alive and budget_left > timeout_s:
                 return worker
             self._retire(worker, "cpu_budget")

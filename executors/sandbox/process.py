@@ -85,13 +85,18 @@ class WorkerProcess:
     def capture_output(self, enabled: bool) -> None:
         """Start a call: drop output left from before, keep this call's if asked."""
         self._output = None
-        self._drain_output()
-        self._output = OutputBuffer(self._max_log_bytes) if enabled else None
+        # Uncaptured output is dropped by the pipe's reader whenever it comes:
+        # only a captured call needs the pipe emptied of what came before.
+        if enabled:
+            self._drain_output()
+            self._output = OutputBuffer(self._max_log_bytes)
 
     def captured_output(self) -> str | None:
+        if self._output is None:
+            return None
         self._drain_output()
         output, self._output = self._output, None
-        return None if output is None else output.text()
+        return output.text()
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the whole worker, threads included."""
