@@ -79,6 +79,14 @@ class FunctionFailedError(ApiError):
     code = "function_error"
 
 
+class TooManyInvocationsError(ApiError):
+    status_code = 429
+    code = "concurrency_limit"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
 class QueueFullError(ApiError):
     status_code = 503
     code = "queue_full"

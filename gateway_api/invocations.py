@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections import Counter
 
 import msgspec
 import nats.errors
@@ -20,6 +21,7 @@ from gateway_api.errors import (
     NotFoundError,
     QueueFullError,
     ServiceUnavailableError,
+    TooManyInvocationsError,
 )
 from gateway_api.metrics import INVOCATION_DURATION, INVOCATIONS_IN_FLIGHT
 from gateway_api.request_ids import current_request_id
@@ -69,6 +71,7 @@ class Invoker:
         self._instance = instance
         self._ids = itertools.count(1)
         self._waiting: dict[str, asyncio.Future[bytes]] = {}
+        self._in_flight: Counter[str] = Counter()
         self._subscription: Subscription | None = None
 
     async def start(self) -> None:
@@ -89,13 +92,23 @@ class Invoker:
         """Run ``function`` and wait for its answer until the deadline.
 
         Raises:
+            TooManyInvocationsError: when the owner already has too many waiting.
             QueueFullError, ServiceUnavailableError: when the queue refuses it.
             GatewayTimeoutError: when no answer came before the deadline.
         """
+        owner = function.owner
+        limit = self._settings.user_concurrency
+        if limit and self._in_flight[owner] >= limit:
+            raise TooManyInvocationsError(
+                f"Demasiadas invocaciones en curso (límite {limit}); "
+                "reintente más tarde"
+            )
+
         invocation = self._invocation(function, input, "sync", capture_logs)
         deadline = time.time() + self._wait_s(function)
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._waiting[invocation.id] = future
+        self._in_flight[owner] += 1
         started = time.perf_counter()
         INVOCATIONS_IN_FLIGHT.inc()
 
@@ -112,6 +125,9 @@ class Invoker:
             ) from exc
         finally:
             self._waiting.pop(invocation.id, None)
+            self._in_flight[owner] -= 1
+            if not self._in_flight[owner]:
+                del self._in_flight[owner]
             INVOCATIONS_IN_FLIGHT.dec()
 
         INVOCATION_DURATION.observe(time.perf_counter() - started)

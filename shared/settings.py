@@ -76,6 +76,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dispatch_wait_ms: int = 10_000
     """How long a synchronous call may wait in the queue before it must start."""
 
+    user_concurrency: int = 100
+    """Synchronous invocations one user may have waiting in one gateway process;
+    0 removes the limit. It bounds how long one user's backlog delays others."""
+
     max_attempts: int = 3
     """Deliveries of one invocation before it is reported as failed."""
 
@@ -148,7 +152,7 @@ def _check_ranges(settings: Settings) -> None:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()}: must be greater than 0")
 
-    for name in ("executor_slots", "executors", "dispatch_wait_ms"):
+    for name in ("executor_slots", "executors", "dispatch_wait_ms", "user_concurrency"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"{PREFIX}{name.upper()}: must not be negative")
 

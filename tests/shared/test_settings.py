@@ -65,6 +65,7 @@ VARIABLES = [
     ("FAAS_QUEUE_MAX_BYTES", "1000000", "queue_max_bytes", 1_000_000),
     ("FAAS_DISPATCH_WAIT_MS", "0", "dispatch_wait_ms", 0),
     ("FAAS_MAX_ATTEMPTS", "5", "max_attempts", 5),
+    ("FAAS_USER_CONCURRENCY", "0", "user_concurrency", 0),
     ("FAAS_ASYNC_RESULT_TTL_S", "60", "async_result_ttl_s", 60),
     ("FAAS_WARM_WORKERS", "2", "warm_workers", 2),
     ("FAAS_SCRATCH_DIR", "/scratch", "scratch_dir", "/scratch"),
