@@ -19,6 +19,9 @@ log = structlog.get_logger(__name__)
 # Set in the processes a gateway starts, so that they serve instead of spawning.
 _WORKER_ENV = "FAAS_HTTP_WORKER_OF"
 _RESPAWN_DELAY_S = 1.0
+# APISIX keeps idle upstream connections for 60 s. Were the gateway to close
+# them sooner, a request sent just as one closes would be lost with it.
+_KEEP_ALIVE_S = 75
 
 
 async def run(settings: Settings) -> None:
@@ -52,6 +55,7 @@ async def _serve(settings: Settings, *, reuse_port: bool) -> None:
             log_config=None,
             # APISIX, not the gateway, deals with clients' addresses.
             proxy_headers=False,
+            timeout_keep_alive=_KEEP_ALIVE_S,
             server_header=False,
         )
         await uvicorn.Server(config).serve(sockets=[sock])

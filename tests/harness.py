@@ -43,6 +43,20 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def start_local_stack(
+    env: Mapping[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """``python -m localstack`` from the repository root, its output in ``log_path``."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "localstack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 class Process:
     """A child process whose output goes to a log file the test can read."""
 

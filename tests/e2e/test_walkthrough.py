@@ -2,15 +2,13 @@
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.harness import ROOT, free_port, port_open, wait_for
+from tests.harness import free_port, port_open, start_local_stack, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +27,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "FAAS_LOG_FORMAT": "json",
     }
     log_path = data_dir / "stack.log"
-    with log_path.open("wb") as log:
-        launcher = subprocess.Popen(
-            [sys.executable, "-m", "localstack"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    launcher = start_local_stack(env, log_path)
     base_url = f"http://127.0.0.1:{ports['http']}"
     try:
         wait_for(lambda: _ready(base_url), timeout_s=30, what="local stack")

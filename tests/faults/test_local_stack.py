@@ -3,8 +3,6 @@
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from tests.api import create_function, execute, register
 from tests.faults.probes import events
-from tests.harness import ROOT, free_port, wait_for
+from tests.harness import free_port, start_local_stack, wait_for
 
 
 def _free_run(length: int) -> int:
@@ -48,14 +46,7 @@ def clustered_local_stack(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "FAAS_LOG_FORMAT": "json",
     }
     log_path = tmp_path / "stack.log"
-    with log_path.open("wb") as log:
-        launcher = subprocess.Popen(
-            [sys.executable, "-m", "localstack"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    launcher = start_local_stack(env, log_path)
     base_url = f"http://127.0.0.1:{env['FAAS_HTTP_PORT']}"
     try:
         wait_for(
