@@ -35,7 +35,8 @@ bench: $(STAMP)
 
 # Twenty minutes of steady load; memory must stay flat and every call answered.
 soak: $(STAMP)
-	JETFAAS_SOAK_SECONDS=$${JETFAAS_SOAK_SECONDS:-1200} $(BIN)/pytest -q -m soak tests/faults
+	JETFAAS_SOAK_SECONDS=$${JETFAAS_SOAK_SECONDS:-1200} \
+		$(BIN)/pytest -q -m soak tests/faults
 
 bench-sandbox: $(STAMP)
 	$(BIN)/python -m bench.sandbox_bench
@@ -46,7 +47,8 @@ bench-peers: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 load: $(STAMP)
-	JETFAAS_LOAD_CALLS=100000 JETFAAS_LOAD_CONCURRENCY=64 $(BIN)/pytest -q -m load tests/load
+	JETFAAS_LOAD_CALLS=100000 JETFAAS_LOAD_CONCURRENCY=64 \
+		$(BIN)/pytest -q -m load tests/load
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 """``python -m localstack`` restarts a killed part, the way compose's policy does."""
 
+import functools
 import os
 import signal
 import socket
@@ -67,6 +68,10 @@ def _pid_of(log: str, child: str) -> int:
     return pid
 
 
+def _restarted(log_path: Path, child: str, old_pid: int) -> bool:
+    return _pid_of(log_path.read_text(), child) != old_pid
+
+
 @pytest.mark.slow
 def test_killed_children_of_the_local_stack_come_back_and_it_keeps_serving(
     clustered_local_stack: tuple[str, Path],
@@ -98,7 +103,7 @@ def test_killed_children_of_the_local_stack_come_back_and_it_keeps_serving(
         for n in range(3):
             assert execute(api, account, function_id, n).json() == {"result": n + 1}
         wait_for(
-            lambda c=child, v=victim: _pid_of(log_path.read_text(), c) != v,  # type: ignore[misc]
+            functools.partial(_restarted, log_path, child, victim),
             timeout_s=30,
             what=f"{child} restarted",
         )
