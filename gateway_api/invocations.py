@@ -46,6 +46,10 @@ _REPLY_GRACE_S = 0.5
 _PUBLISH_TIMEOUT_S = 2.0
 
 
+class _UnconfirmedPublishError(Exception):
+    """The invocation went out, but no acknowledgement says whether it was queued."""
+
+
 class Invoker:
     """Publishes invocations and hands each answer to the request waiting for it.
 
@@ -113,9 +117,16 @@ class Invoker:
         INVOCATIONS_IN_FLIGHT.inc()
 
         try:
-            await self._publish(
-                invocation, deadline, reply_to=self._inbox + invocation.id
-            )
+            try:
+                await self._publish(
+                    invocation, deadline, reply_to=self._inbox + invocation.id
+                )
+            except _UnconfirmedPublishError:
+                # Only an answer can tell whether it was queued: wait for one
+                # rather than invite a retry that could run the function twice.
+                log.warning(
+                    "invocation_publish_unconfirmed", invocation_id=invocation.id
+                )
             answer = await asyncio.wait_for(
                 future, deadline - time.time() + _REPLY_GRACE_S
             )
@@ -147,7 +158,12 @@ class Invoker:
         )
         await self._results.put(invocation.id, msgspec.json.encode(record))
         deadline = time.time() + self._settings.async_result_ttl_s
-        await self._publish(invocation, deadline, reply_to=None)
+        try:
+            await self._publish(invocation, deadline, reply_to=None)
+        except _UnconfirmedPublishError as exc:
+            raise ServiceUnavailableError(
+                "El sistema de mensajería no confirmó la invocación"
+            ) from exc
         return record
 
     async def record(self, invocation_id: str, owner: str) -> InvocationResult:
@@ -206,6 +222,7 @@ class Invoker:
 
         # A publish whose acknowledgement was lost is sent once more: the
         # message id makes JetStream store it only once.
+        unconfirmed = False
         for attempt in (1, 2):
             try:
                 await self._js.publish(
@@ -220,8 +237,12 @@ class Invoker:
                 raise ServiceUnavailableError(
                     "JetStream rechazó la invocación"
                 ) from exc
-            except (nats.errors.TimeoutError, nats.errors.Error) as exc:
+            except nats.errors.Error as exc:
+                # After a timeout the publish may have been stored all the same.
+                unconfirmed = unconfirmed or isinstance(exc, nats.errors.TimeoutError)
                 if attempt == 2 or not self._nc.is_connected:
+                    if unconfirmed:
+                        raise _UnconfirmedPublishError from exc
                     raise ServiceUnavailableError(
                         "El sistema de mensajería no está disponible"
                     ) from exc

@@ -150,3 +150,44 @@ def test_a_killed_gateway_comes_back_with_every_user_and_function(
         listed = api.get("/functions", headers=account.headers).json()
         assert [f["id"] for f in listed] == [function_id]
         assert execute(api, account, function_id, 2).json() == {"result": 3}
+
+
+@pytest.mark.slow
+def test_a_call_whose_acknowledgement_is_late_waits_for_its_one_answer(
+    tmp_path: Path,
+) -> None:
+    """nats-server frozen past two publish timeouts: the invocation may be queued,
+    so the gateway waits for its answer instead of inviting a retry."""
+    with Stack(tmp_path, executors=1) as stack:
+        api = httpx.Client(base_url=stack.base_url, timeout=30)
+        account = register(api)
+        function_id = create_function(api, account, "return input * 3")
+        assert execute(api, account, function_id, 1).json() == {"result": 3}
+
+        answers: list[httpx.Response] = []
+        caller = threading.Thread(
+            target=lambda: answers.append(execute(api, account, function_id, 14))
+        )
+        stack.nats.signal(signal.SIGSTOP)
+        try:
+            caller.start()
+            # Two publish attempts of 2 s each go unacknowledged meanwhile.
+            wait_for(
+                lambda: "invocation_publish_unconfirmed" in stack.gateway.output(),
+                timeout_s=10,
+                what="the gateway giving up on the acknowledgement",
+            )
+        finally:
+            stack.nats.signal(signal.SIGCONT)
+        caller.join(30)
+
+        def runs() -> list[dict[str, object]]:
+            return events(stack.executors[0].output(), "invocation_completed")
+
+        wait_for(lambda: len(runs()) >= 2, timeout_s=5, what="the run logged")
+        time.sleep(0.5)
+        completed = runs()
+
+    assert [a.status_code for a in answers] == [200]
+    assert answers[0].json() == {"result": 42}
+    assert len(completed) == 2, "the first call and the frozen one, each run once"
