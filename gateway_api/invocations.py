@@ -13,7 +13,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.errors import APIError, KeyNotFoundError
+from nats.js.errors import APIError, KeyNotFoundError, NoStreamResponseError
 from nats.js.kv import KeyValue
 
 from gateway_api.errors import (
@@ -44,6 +44,9 @@ _STREAM_FULL = {10077, 10078, 10047}
 # Time allowed for an answer to travel back after the deadline itself.
 _REPLY_GRACE_S = 0.5
 _PUBLISH_TIMEOUT_S = 2.0
+# Pauses between publishes while the stream has no leader, doubling up to a cap.
+_LEADERLESS_BACKOFF_S = (0.1, 1.0)
+_RECONNECT_POLL_S = 0.05
 
 
 class _UnconfirmedPublishError(Exception):
@@ -215,15 +218,25 @@ class Invoker:
         payload = invocation_encoder.encode(invocation)
         subject = names.invocation_subject(invocation.function_id)
 
-        # While reconnecting, nats-py buffers a publish and sends it later, so an
-        # invocation refused now would still run once the server is back.
-        if not self._nc.is_connected:
-            raise ServiceUnavailableError("El sistema de mensajería no está disponible")
+        # Waiting for NATS or for a stream leader is part of the dispatch wait.
+        dispatch_until = time.monotonic() + self._settings.dispatch_wait_ms / 1000
+
+        # While reconnecting, nats-py buffers a publish and sends it later, so
+        # nothing is published until the connection is back: a call refused
+        # meanwhile must not run later.
+        while not self._nc.is_connected:
+            if time.monotonic() >= dispatch_until:
+                raise ServiceUnavailableError(
+                    "El sistema de mensajería no está disponible"
+                )
+            await asyncio.sleep(_RECONNECT_POLL_S)
 
         # A publish whose acknowledgement was lost is sent once more: the
         # message id makes JetStream store it only once.
         unconfirmed = False
-        for attempt in (1, 2):
+        timeouts = 0
+        backoff, longest = _LEADERLESS_BACKOFF_S
+        while True:
             try:
                 await self._js.publish(
                     subject, payload, timeout=_PUBLISH_TIMEOUT_S, headers=headers
@@ -234,19 +247,35 @@ class Invoker:
                     raise QueueFullError(
                         "La cola de invocaciones está llena; reintente más tarde"
                     ) from exc
-                raise ServiceUnavailableError(
-                    "JetStream rechazó la invocación"
-                ) from exc
+                if exc.code != 503 or time.monotonic() >= dispatch_until:
+                    raise ServiceUnavailableError(
+                        "JetStream rechazó la invocación"
+                    ) from exc
+            except NoStreamResponseError as exc:
+                if not self._nc.is_connected or time.monotonic() >= dispatch_until:
+                    raise ServiceUnavailableError(
+                        "El sistema de mensajería no está disponible"
+                    ) from exc
             except nats.errors.Error as exc:
                 # After a timeout the publish may have been stored all the same.
                 unconfirmed = unconfirmed or isinstance(exc, nats.errors.TimeoutError)
-                if attempt == 2 or not self._nc.is_connected:
+                timeouts += 1
+                if timeouts == 2 or not self._nc.is_connected:
                     if unconfirmed:
                         raise _UnconfirmedPublishError from exc
                     raise ServiceUnavailableError(
                         "El sistema de mensajería no está disponible"
                     ) from exc
                 log.warning("invocation_publish_retried", invocation_id=invocation.id)
+                continue
+
+            # No stream leader answered (an election after a node was lost):
+            # nothing was stored, so asking again within the dispatch wait is safe.
+            log.info(
+                "invocation_publish_waiting_for_leader", invocation_id=invocation.id
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, longest)
 
     async def _on_reply(self, msg: Msg) -> None:
         token = msg.subject[len(self._inbox) :]
