@@ -234,7 +234,7 @@ class Invoker:
         # A publish whose acknowledgement was lost is sent once more: the
         # message id makes JetStream store it only once.
         unconfirmed = False
-        timeouts = 0
+        failures = 0
         backoff, longest = _LEADERLESS_BACKOFF_S
         while True:
             try:
@@ -259,8 +259,8 @@ class Invoker:
             except nats.errors.Error as exc:
                 # After a timeout the publish may have been stored all the same.
                 unconfirmed = unconfirmed or isinstance(exc, nats.errors.TimeoutError)
-                timeouts += 1
-                if timeouts == 2 or not self._nc.is_connected:
+                failures += 1
+                if failures == 2 or not self._nc.is_connected:
                     if unconfirmed:
                         raise _UnconfirmedPublishError from exc
                     raise ServiceUnavailableError(

@@ -18,6 +18,13 @@ def first_port(settings: Settings) -> int:
     return urlsplit(settings.nats_servers[0]).port or 4222
 
 
+def names(settings: Settings) -> list[str]:
+    """The name of each nats-server, in start order."""
+    if settings.nats_cluster == 1:
+        return ["nats"]
+    return [f"nats-{node + 1}" for node in range(settings.nats_cluster)]
+
+
 def servers(settings: Settings, data_dir: Path) -> list[tuple[str, list[str]]]:
     """The name and command line of each nats-server, in start order."""
     port, monitor = first_port(settings), settings.nats_monitor_port
@@ -27,11 +34,10 @@ def servers(settings: Settings, data_dir: Path) -> list[tuple[str, list[str]]]:
         )
         return [("nats", command)]
 
-    nodes = range(settings.nats_cluster)
-    routes = [settings.nats_cluster_port + node for node in nodes]
+    first_route = settings.nats_cluster_port
+    routes = [first_route + node for node in range(settings.nats_cluster)]
     found = []
-    for node in nodes:
-        name = f"nats-{node + 1}"
+    for node, name in enumerate(names(settings)):
         command = nats_server.command(
             port=port + node, monitor_port=monitor + node, store_dir=data_dir / name
         )
@@ -66,7 +72,7 @@ def addresses(settings: Settings) -> list[tuple[str, str]]:
     """Client and monitoring address of each server, for the banner."""
     port, monitor = first_port(settings), settings.nats_monitor_port
     found = []
-    for node, (name, _) in enumerate(servers(settings, Path())):
+    for node, name in enumerate(names(settings)):
         found.append((name, f"nats://127.0.0.1:{port + node}"))
         found.append((f"{name} monitoring", f"http://127.0.0.1:{monitor + node}"))
     return found

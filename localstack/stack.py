@@ -3,15 +3,10 @@
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from localstack import cluster, nats_server, secrets
 from localstack.supervisor import Child, child_env, scrubbed
 from shared.settings import Settings
-
-
-def nats_port(settings: Settings) -> int:
-    return urlsplit(settings.nats_servers[0]).port or 4222
 
 
 def children(settings: Settings, environ: Mapping[str, str]) -> list[Child]:

@@ -12,7 +12,8 @@ SECRET = "a-secret-of-at-least-thirty-two-bytes!"
 
 def test_a_remembered_token_still_expires_on_time() -> None:
     tokens = TokenService(SECRET, issuer="jetfaas", ttl_s=3600)
-    issued = time.time() - 3599.2
+    # Claims are whole seconds: expiry lands 0.5 to 1.5 s from now.
+    issued = time.time() - 3600 + 1.5
     token = tokens.issue("ana", now=issued)
     expires_at = int(issued) + 3600
 
